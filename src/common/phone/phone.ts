@@ -1,0 +1,36 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+
+/** Number types a WhatsApp account can live on. Fixed lines, premium, toll-free etc. are refused. */
+const MOBILE_CAPABLE = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE']);
+
+export interface NormalisedPhone {
+  e164: string;
+  country: string | undefined;
+}
+
+/**
+ * Normalises any common spelling of a number (spaces, dashes, brackets, dots, national format with
+ * a default country, the `00` international prefix) to E.164. Returns undefined when the number is
+ * invalid or cannot be a mobile number. Uses libphonenumber's full metadata, which knows types.
+ */
+export function normalisePhone(input: string, defaultCountry?: string): NormalisedPhone | undefined {
+  if (typeof input !== 'string' || input.length > 64) return undefined;
+  let text = input.trim().replace(/[\s().\-\u00a0\u2010-\u2015]/g, '');
+  if (text.startsWith('00')) text = `+${text.slice(2)}`;
+  if (!/^\+?\d{4,20}$/.test(text)) return undefined;
+  const parsed = parsePhoneNumberFromString(text, {
+    defaultCountry: defaultCountry?.toUpperCase() as CountryCode | undefined,
+    extract: false,
+  });
+  if (!parsed || !parsed.isValid()) return undefined;
+  const type = parsed.getType();
+  if (!type || !MOBILE_CAPABLE.has(type)) return undefined;
+  return { e164: parsed.number, country: parsed.country };
+}
+
+/** `+233200000000` → `+233*******00`: enough to correlate logs, never the whole number. */
+export function maskPhone(phone: string | undefined | null): string {
+  if (!phone) return '';
+  if (phone.length <= 6) return '*'.repeat(phone.length);
+  return `${phone.slice(0, 4)}${'*'.repeat(phone.length - 6)}${phone.slice(-2)}`;
+}

@@ -1,0 +1,78 @@
+import { registerAs } from '@nestjs/config';
+import { IsBoolean, IsIn, IsInt, IsString, Max, Min, Matches } from 'class-validator';
+import { ToBoolean, ToInt } from './transforms.js';
+import { validateEnv } from './validate-env.js';
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+class AppEnv {
+  @IsIn(NODE_ENVS, { message: 'NODE_ENV must be one of development, production, test' })
+  NODE_ENV: NodeEnv = 'development';
+
+  @ToInt()
+  @IsInt({ message: 'PORT must be an integer' })
+  @Min(0, { message: 'PORT must be between 0 and 65535' })
+  @Max(65535, { message: 'PORT must be between 0 and 65535' })
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+  })
+  LOG_LEVEL = 'info';
+
+  @ToBoolean()
+  @IsBoolean({ message: 'TRUST_PROXY must be true or false' })
+  TRUST_PROXY = false;
+
+  @ToInt()
+  @IsInt({ message: 'BODY_LIMIT_BYTES must be an integer' })
+  @Min(1024, { message: 'BODY_LIMIT_BYTES must be at least 1024' })
+  @Max(1048576, { message: 'BODY_LIMIT_BYTES must be at most 1048576' })
+  BODY_LIMIT_BYTES = 16384;
+
+  @ToInt()
+  @IsInt({ message: 'REQUEST_TIMEOUT_MS must be an integer' })
+  @Min(1000, { message: 'REQUEST_TIMEOUT_MS must be at least 1000' })
+  REQUEST_TIMEOUT_MS = 10000;
+
+  @ToInt()
+  @IsInt({ message: 'SHUTDOWN_DELAY_MS must be an integer' })
+  @Min(0, { message: 'SHUTDOWN_DELAY_MS must be at least 0' })
+  @Max(60000, { message: 'SHUTDOWN_DELAY_MS must be at most 60000' })
+  SHUTDOWN_DELAY_MS = 0;
+
+  @Matches(/^\s*[A-Za-z0-9_.-]+:[^,\s]{16,}\s*(,\s*[A-Za-z0-9_.-]+:[^,\s]{16,}\s*)*$/, {
+    message: 'CLIENT_API_KEYS must be comma-separated name:secret pairs, each secret at least 16 characters',
+  })
+  CLIENT_API_KEYS!: string;
+}
+
+export interface ApiClient {
+  name: string;
+  secret: string;
+}
+
+export const appConfig = registerAs('app', () => {
+  const env = validateEnv(AppEnv);
+  const clients: ApiClient[] = env.CLIENT_API_KEYS.split(',').map((pair) => {
+    const [name, ...rest] = pair.trim().split(':');
+    return { name, secret: rest.join(':') };
+  });
+  return {
+    nodeEnv: env.NODE_ENV,
+    isProduction: env.NODE_ENV === 'production',
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    trustProxy: env.TRUST_PROXY,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
+    clients,
+  };
+});
+export type AppConfig = ReturnType<typeof appConfig>;

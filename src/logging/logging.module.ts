@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import type { Options as PinoHttpOptions } from 'pino-http';
+import { requestIdOf } from '../common/http/request-id.js';
+import { appConfig, type AppConfig } from '../config/index.js';
+
+/**
+ * Paths pino replaces with "[redacted]" wherever they appear in a log object. A second line of
+ * defence: the code logs masked phones and never logs bodies, codes, keys or provider requests.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-sinch-webhook-signature"]',
+  'req.headers["x-enosend-signature"]',
+  'res.headers["set-cookie"]',
+  '*.authorization',
+  '*.Authorization',
+  '*.apiKey',
+  '*.api_key',
+  '*.secret',
+  '*.password',
+  '*.token',
+  '*.access_token',
+  '*.accessToken',
+  '*.otp',
+  '*.code_plain',
+  '*.payload',
+  '*.phone',
+  '*.number',
+  '*.identity',
+  '*.text',
+  '*.message_text',
+  'config',
+  'err.config',
+  'err.request',
+  'err.response',
+];
+
+@Module({})
+export class LoggingModule {
+  static forRoot(stream?: DestinationStream): DynamicModule {
+    return {
+      module: LoggingModule,
+      imports: [
+        LoggerModule.forRootAsync({
+          inject: [appConfig.KEY],
+          useFactory: (config: AppConfig) => {
+            const options: PinoHttpOptions = {
+              level: config.logLevel,
+              base: { service: 'whatsapp-otp-service' },
+              redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+              // A request id on every line: the caller's X-Request-Id when sane, else a new one.
+              genReqId: (req: IncomingMessage) => requestIdOf(req),
+              serializers: {
+                req: (req: { id: string; method: string; url: string }) => ({
+                  id: req.id,
+                  method: req.method,
+                  url: req.url?.split('?')[0],
+                }),
+                res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+              },
+              customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
+                err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+              autoLogging: {
+                ignore: (req: IncomingMessage) => req.url === '/metrics' || !!req.url?.startsWith('/health'),
+              },
+            };
+            return { pinoHttp: stream ? [options, stream] : options };
+          },
+        }),
+      ],
+    };
+  }
+}

@@ -7,6 +7,7 @@ import { HealthModule } from './health/health.module.js';
 import { OtpModule } from './otp/otp.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { PrismaModule } from './prisma/prisma.module.js';
 
 export interface AppModuleOptions {
@@ -27,6 +28,7 @@ export class AppModule {
         LoggingModule.forRoot(options.logStream),
         LifecycleModule,
         PrismaModule,
+        MetricsModule,
         HealthModule,
         OtpModule,
       ],

@@ -8,3 +8,16 @@ export interface DeliverOtpPayload {
   id: string;
   c: string;
 }
+
+/**
+ * graphile-worker task asking for the next provider after `failedProvider` reported a failure
+ * after accepting the message (e.g. a Sinch FAILED delivery report). The job holds no code: as no
+ * copy of the code survives its delivery job, the worker re-keys the still-pending code (new
+ * digits, same id) and sends it through the next provider in the chain.
+ */
+export const FALLBACK_TASK = 'deliver-otp-fallback';
+
+export interface FallbackPayload {
+  id: string;
+  failedProvider: string;
+}

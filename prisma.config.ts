@@ -1,7 +1,7 @@
 // Prisma 7 reads its settings here (it no longer reads .env itself, hence dotenv).
 import 'dotenv/config';
 import { fileURLToPath } from 'node:url';
-import { defineConfig, env } from 'prisma/config';
+import { defineConfig } from 'prisma/config';
 
 // Prisma's CLI needs a native schema engine that it downloads from Prisma's binary host. Machines
 // that reach only the npm registry (ours, and many locked-down networks) cannot, so by default
@@ -16,5 +16,7 @@ if (process.env.PRISMA_NATIVE_ENGINE !== 'true') {
 export default defineConfig({
   schema: 'prisma/schema.prisma',
   migrations: { path: 'prisma/migrations' },
-  datasource: { url: env('DATABASE_URL') },
+  // Optional here so `prisma generate` (run by postinstall and build) works without a database;
+  // commands that need one fail with Prisma's own clear connection error.
+  datasource: { url: process.env.DATABASE_URL ?? '' },
 });

@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import type { DestinationStream } from 'pino';
 import { Clock, SystemClock } from './common/clock/clock.js';
 import { configNamespaces } from './config/index.js';
+import { DeliveryModule } from './delivery/delivery.module.js';
 import { HealthModule } from './health/health.module.js';
 import { OtpModule } from './otp/otp.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
@@ -31,6 +32,7 @@ export class AppModule {
         MetricsModule,
         HealthModule,
         OtpModule,
+        DeliveryModule,
       ],
       providers: [
         options.clock

@@ -1,0 +1,198 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../common/clock/clock.js';
+import { maskPhone } from '../common/phone/phone.js';
+import { otpConfig, type OtpConfig } from '../config/index.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { OtpCrypto } from '../otp/otp.crypto.js';
+import { generateCode } from '../otp/code-generator.js';
+import { ProviderError } from '../providers/provider.error.js';
+import type { OtpMessage, WhatsAppProvider } from '../providers/provider.interface.js';
+import type { DeliverOtpPayload, FallbackPayload } from './delivery.constants.js';
+import { DeliveryRepository, type DeliveryTarget } from './delivery.repository.js';
+import { ProviderRouter } from './provider-router.js';
+
+const SESSION_WINDOW_MS = 24 * 3600_000;
+
+/**
+ * Gets one accepted code to the user through the first provider that works. Runs inside a
+ * graphile-worker job; provider failures never throw out of here (the job would keep its
+ * encrypted payload for retries); only database trouble does, and then the queue retries.
+ */
+@Injectable()
+export class DeliveryService {
+  private readonly logger = new Logger(DeliveryService.name);
+
+  constructor(
+    private readonly repository: DeliveryRepository,
+    private readonly router: ProviderRouter,
+    private readonly crypto: OtpCrypto,
+    private readonly clock: Clock,
+    private readonly metrics: MetricsService,
+    @Inject(otpConfig.KEY) private readonly otp: OtpConfig,
+  ) {}
+
+  /** The delivery job of a freshly issued code. */
+  async deliver(payload: DeliverOtpPayload): Promise<void> {
+    const code = this.crypto.cipher.decrypt(payload.c, payload.id);
+    await this.run(payload.id, code, this.router.after());
+  }
+
+  /** A provider reported failure after accepting: new digits, through the providers after it. */
+  async fallback(payload: FallbackPayload): Promise<void> {
+    const target = await this.repository.target(payload.id);
+    if (!target) return;
+    const providers = this.router.after(payload.failedProvider);
+    if (providers.length === 0) {
+      await this.repository.markFailed(payload.id, 'all_providers_failed', this.clock.now());
+      return;
+    }
+    const code = generateCode(this.otp.length);
+    const { hash, keyId } = this.crypto.hasher.hash(
+      { id: payload.id, phone: target.phone, purpose: target.purpose },
+      code,
+    );
+    if (!(await this.repository.rekey(payload.id, hash, keyId, this.clock.now()))) return;
+    await this.run(payload.id, code, providers);
+  }
+
+  private async run(codeId: string, code: string, providers: WhatsAppProvider[]): Promise<void> {
+    const target = await this.repository.target(codeId);
+    const now = this.clock.now();
+    if (!target || target.status !== 'pending' || target.expiresAt <= now) {
+      // Verified, burnt, replaced or expired before it went out: nothing is sent.
+      if (target) await this.repository.markFailed(codeId, 'code_no_longer_valid', now);
+      return;
+    }
+    if (target.optedOutAt) {
+      // The send answered 202 like any other; only the delivery shows the opt-out.
+      await this.repository.markFailed(codeId, 'opted_out', now);
+      return;
+    }
+    // Attempts a dead worker left in flight may have gone out: never the same provider twice.
+    const inDoubt = new Set(await this.repository.inDoubtProviders(codeId));
+    const unhealthy = await this.repository.unhealthyProviders();
+    const message: OtpMessage = {
+      codeId,
+      phone: target.phone,
+      code,
+      ttlMinutes: Math.max(1, Math.round((target.expiresAt.getTime() - now.getTime()) / 60_000)),
+      locale: target.locale ?? undefined,
+      withinSessionWindow:
+        !!target.lastInboundAt && now.getTime() - target.lastInboundAt.getTime() < SESSION_WINDOW_MS,
+    };
+    let lastError = 'no_provider_available';
+    for (const provider of providers) {
+      if (inDoubt.has(provider.name)) {
+        lastError = 'in_doubt_after_crash';
+        continue;
+      }
+      if (unhealthy.has(provider.name)) {
+        await this.skip(codeId, provider.name, unhealthy.get(provider.name) as string);
+        continue;
+      }
+      if (!(await this.repository.deliverable(codeId, this.clock.now()))) {
+        await this.repository.markFailed(codeId, 'code_no_longer_valid', this.clock.now());
+        return;
+      }
+      const outcome = await this.tryProvider(provider, message, target);
+      if (outcome === 'delivered') return;
+      lastError = outcome;
+    }
+    await this.repository.markFailed(codeId, lastError, this.clock.now());
+    this.logger.warn(
+      { codeId, phoneMasked: maskPhone(target.phone), error: lastError },
+      'delivery failed on every provider',
+    );
+  }
+
+  /** 'delivered' when the provider took the message (and, if it can tell, did not drop it); else an error code. */
+  private async tryProvider(
+    provider: WhatsAppProvider,
+    message: OtpMessage,
+    target: DeliveryTarget,
+  ): Promise<string> {
+    try {
+      const result = await this.router.execute(provider, async (signal) => {
+        const attemptId = await this.repository.startAttempt(message.codeId, provider.name);
+        const started = performance.now();
+        try {
+          const sent = await provider.send(message, signal);
+          await this.repository.finishAttempt(attemptId, 'sent', {
+            providerMessageId: sent.providerMessageId,
+            providerStatus: sent.providerStatus,
+            durationMs: performance.now() - started,
+          });
+          return { attemptId, ...sent };
+        } catch (error) {
+          const e = asProviderError(provider.name, error);
+          await this.repository.finishAttempt(attemptId, `${e.kind}_error` as 'retryable_error', {
+            errorCode: e.errorCode,
+            durationMs: performance.now() - started,
+          });
+          this.metrics.deliveryAttempts.inc({ provider: provider.name, outcome: `${e.kind}_error` });
+          throw e;
+        }
+      });
+      const at = this.clock.now();
+      await this.repository.markSent(message.codeId, provider.name, result.providerMessageId, at);
+      this.metrics.deliveryAttempts.inc({ provider: provider.name, outcome: 'sent' });
+      this.metrics.deliveryLatency.observe(
+        { provider: provider.name, stage: 'sent' },
+        (at.getTime() - target.createdAt.getTime()) / 1000,
+      );
+      this.logger.log(
+        { codeId: message.codeId, provider: provider.name, phoneMasked: maskPhone(message.phone) },
+        'code sent',
+      );
+      if (!provider.awaitDelivery) return 'delivered';
+      const state = await provider.awaitDelivery(result.providerMessageId);
+      if (state === 'delivered') {
+        await this.repository.markDelivered(message.codeId, this.clock.now());
+        this.metrics.deliveryLatency.observe(
+          { provider: provider.name, stage: 'delivered' },
+          (this.clock.now().getTime() - target.createdAt.getTime()) / 1000,
+        );
+      }
+      if (state === 'sent' || state === 'delivered') return 'delivered';
+      await this.repository.finishAttempt(result.attemptId, 'not_delivered', {
+        providerStatus: state,
+        errorCode: `stuck_${state}`,
+        durationMs: 0,
+      });
+      return `${provider.name}_${state}`;
+    } catch (error) {
+      if (ProviderRouter.isOpenCircuit(error)) {
+        await this.skip(message.codeId, provider.name, 'circuit_open');
+        return 'circuit_open';
+      }
+      const e = asProviderError(provider.name, error);
+      if (e.kind === 'configuration') {
+        await this.repository.setProviderState(provider.name, 'misconfigured', {
+          errorCode: e.errorCode,
+          at: this.clock.now(),
+        });
+        this.logger.error(
+          { provider: provider.name, errorCode: e.errorCode },
+          'provider misconfigured: skipped until fixed',
+        );
+      }
+      return e.errorCode;
+    }
+  }
+
+  private async skip(codeId: string, provider: string, reason: string): Promise<void> {
+    const attemptId = await this.repository.startAttempt(codeId, provider);
+    await this.repository.finishAttempt(attemptId, 'skipped', { errorCode: reason, durationMs: 0 });
+    this.metrics.deliveryAttempts.inc({ provider, outcome: 'skipped' });
+  }
+}
+
+function asProviderError(provider: WhatsAppProvider['name'], error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  return new ProviderError(
+    provider,
+    'retryable',
+    'unexpected_error',
+    error instanceof Error ? error.message : String(error),
+  );
+}

@@ -1,0 +1,121 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Logger as GraphileLogger, run, type Runner, type TaskList } from 'graphile-worker';
+import { Clock } from '../common/clock/clock.js';
+import { summarize } from '../common/errors/all-exceptions.filter.js';
+import {
+  databaseConfig,
+  type DatabaseConfig,
+  deliveryConfig,
+  type DeliveryConfig,
+  otpConfig,
+  type OtpConfig,
+} from '../config/index.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import {
+  DELIVER_OTP_TASK,
+  type DeliverOtpPayload,
+  FALLBACK_TASK,
+  type FallbackPayload,
+  RETENTION_TASK,
+} from './delivery.constants.js';
+import { DeliveryRepository } from './delivery.repository.js';
+import { DeliveryService } from './delivery.service.js';
+
+/**
+ * The job worker of this instance (graphile-worker: PostgreSQL-backed, picks jobs up through
+ * LISTEN/NOTIFY within milliseconds, safe to run on every replica). Started after the HTTP server
+ * is up; stopped before it closes, finishing the jobs it holds. If the database is unreachable at
+ * boot it keeps retrying instead of failing the process.
+ */
+@Injectable()
+export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(DeliveryWorker.name);
+  private runner?: Runner;
+  private stopping = false;
+  private retryTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly delivery: DeliveryService,
+    private readonly repository: DeliveryRepository,
+    private readonly clock: Clock,
+    private readonly metrics: MetricsService,
+    @Inject(deliveryConfig.KEY) private readonly config: DeliveryConfig,
+    @Inject(databaseConfig.KEY) private readonly database: DatabaseConfig,
+    @Inject(otpConfig.KEY) private readonly otp: OtpConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.workerEnabled) void this.start();
+  }
+
+  private async start(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      // A job held by a worker that died (kill -9, OOM) is released before this one starts.
+      await this.repository.releaseStaleLocks(this.config.lockTimeoutSeconds);
+      this.runner = await run({
+        connectionString: this.database.url,
+        concurrency: this.config.concurrency,
+        noHandleSignals: true,
+        pollInterval: 2000,
+        logger: this.graphileLogger(),
+        taskList: this.tasks(),
+        // Every minute: stale locks, retention and the queue-depth gauge. graphile-worker runs each
+        // tick once across all replicas.
+        crontab: `* * * * * ${RETENTION_TASK} ?max=1&id=${RETENTION_TASK}`,
+      });
+      this.logger.log({ concurrency: this.config.concurrency }, 'delivery worker started');
+      this.runner.promise.catch((error: unknown) => {
+        this.logger.error({ err: summarize(error) }, 'delivery worker stopped unexpectedly; restarting');
+        this.runner = undefined;
+        this.scheduleRestart();
+      });
+    } catch (error) {
+      this.logger.warn({ err: summarize(error) }, 'delivery worker cannot start yet; retrying');
+      this.scheduleRestart();
+    }
+  }
+
+  private scheduleRestart(): void {
+    if (this.stopping) return;
+    this.retryTimer = setTimeout(() => void this.start(), 2000);
+    this.retryTimer.unref();
+  }
+
+  /** Stop taking jobs; jobs in hand finish (their provider calls are bounded by timeouts). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.retryTimer);
+    await this.runner?.stop();
+  }
+
+  private tasks(): TaskList {
+    return {
+      [DELIVER_OTP_TASK]: (payload) => this.delivery.deliver(payload as DeliverOtpPayload),
+      [FALLBACK_TASK]: (payload) => this.delivery.fallback(payload as FallbackPayload),
+      [RETENTION_TASK]: async () => {
+        const released = await this.repository.releaseStaleLocks(this.config.lockTimeoutSeconds);
+        const swept = await this.repository.sweep(this.clock.now(), this.otp.retentionHours);
+        this.metrics.queueDepth.set(await this.repository.queueDepth());
+        if (released > 0 || Object.values(swept).some((n) => n > 0))
+          this.logger.log({ released, ...swept }, 'retention sweep');
+      },
+    };
+  }
+
+  private graphileLogger(): GraphileLogger {
+    const logger = new Logger('GraphileWorker');
+    return new GraphileLogger(() => (level, message, meta) => {
+      const fields = { scope: meta?.scope ?? undefined };
+      if (level === 'error') logger.error(fields, message);
+      else if (level === 'warning') logger.warn(fields, message);
+      else logger.debug?.(fields, message);
+    });
+  }
+}

@@ -1,0 +1,167 @@
+import { startApp, type TestApp } from './helpers/app.js';
+import { uniquePhone, withDb } from './helpers/db.js';
+import { waitFor } from './helpers/wait.js';
+import {
+  type DnzFake,
+  type EnoSendFake,
+  providerEnvFor,
+  startDnzFake,
+  startEnoSendFake,
+} from './fakes/index.js';
+
+type Body = Record<string, unknown>;
+
+describe('delivery: queue, providers, fallback', () => {
+  let dnz: DnzFake;
+  let enosend: EnoSendFake;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    dnz = await startDnzFake();
+    enosend = await startEnoSendFake();
+    t = await startApp({
+      env: {
+        ...providerEnvFor({ dnz, enosend }, { chain: ['dnz', 'enosend'], timeoutMs: 400, statusPollMs: 400 }),
+        DELIVERY_RETRIES: '1',
+        DELIVERY_RETRY_BASE_MS: '10',
+        DELIVERY_CIRCUIT_THRESHOLD: '1000',
+        OTP_RESEND_COOLDOWN_SECONDS: '0',
+      },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await dnz.close();
+    await enosend.close();
+  });
+  beforeEach(async () => {
+    dnz.behave('ok');
+    enosend.behave('ok');
+    enosend.statuses('delivered');
+    dnz.clearRequests();
+    enosend.clearRequests();
+    await withDb((db) => db.query('DELETE FROM provider_states'));
+  });
+
+  const send = (phone: string) => t.request<Body>('POST', '/v1/otp/send', { body: { phone } });
+  const status = (id: string) => t.request<Body>('GET', `/v1/otp/${id}`).then((r) => r.body);
+  const settled = (id: string) =>
+    waitFor(
+      async () => {
+        const s = await status(id);
+        const d = s.delivery as { status: string };
+        return d.status !== 'queued' ? s : undefined;
+      },
+      { what: `delivery of ${id}` },
+    );
+  const jobFor = (id: string) =>
+    withDb((db) => db.query('SELECT 1 FROM graphile_worker._private_jobs WHERE key = $1', [id])).then(
+      (r) => r.rowCount,
+    );
+
+  it('hands the code to the first provider; the code that arrives verifies; no job (and no ciphertext) is left', async () => {
+    const phone = uniquePhone();
+    const { body } = await send(phone);
+    const view = await settled(body.id as string);
+    expect(view.delivery).toMatchObject({ status: 'sent', provider: 'dnz', error: null });
+    const request = dnz.requests.find((r) => (r.json as Body)?.number === phone);
+    expect(request).toBeDefined();
+    expect(request?.path).toBe('/api/send-otp');
+    const text = (request?.json as { message: string }).message;
+    expect(text).toMatch(/expires in 5 minutes/);
+    const code = /\b(\d{6})\b/.exec(text)?.[1] as string;
+    expect((await t.request('POST', '/v1/otp/verify', { body: { phone, code } })).status).toBe(200);
+    expect(await jobFor(body.id as string)).toBe(0);
+    const attempts = (view.delivery as { attempts: Body[] }).attempts;
+    expect(attempts).toEqual([
+      expect.objectContaining({ provider: 'dnz', outcome: 'sent', errorCode: null }),
+    ]);
+  });
+
+  it.each([
+    ['500 send_otp_failed', 'send_otp_failed', 'retryable_error'],
+    ['429 rate limited', 'rate_limited', 'retryable_error'],
+    ['a hang (timeout)', 'hang', 'retryable_error'],
+    ['401 invalid_api_key', 'invalid_api_key', 'configuration_error'],
+  ] as const)(
+    'first provider fails with %s: the message goes out through the next',
+    async (_label, mode, outcome) => {
+      dnz.behave(mode);
+      const phone = uniquePhone();
+      const { body } = await send(phone);
+      const view = await waitFor(
+        async () => {
+          const s = await status(body.id as string);
+          return (s.delivery as { status: string }).status === 'delivered' ? s : undefined;
+        },
+        { what: 'delivered through enosend' },
+      );
+      expect(view.delivery).toMatchObject({ status: 'delivered', provider: 'enosend' });
+      const attempts = (view.delivery as { attempts: { provider: string; outcome: string }[] }).attempts;
+      const dnzAttempts = attempts.filter((a) => a.provider === 'dnz');
+      expect(dnzAttempts.length).toBeGreaterThanOrEqual(1);
+      expect(dnzAttempts.every((a) => a.outcome === outcome)).toBe(true);
+      // Retryable errors are retried (DELIVERY_RETRIES=1) before falling back; configuration errors are not.
+      expect(dnzAttempts).toHaveLength(outcome === 'configuration_error' ? 1 : 2);
+      expect(attempts.filter((a) => a.provider === 'enosend')).toEqual([
+        expect.objectContaining({ outcome: 'sent' }),
+      ]);
+      const sent = enosend.sendRequests().find((r) => (r.json as Body)?.number === phone.slice(1));
+      expect(sent?.headers.authorization).toBe(`Bearer ${enosend.apiKey}`);
+    },
+  );
+
+  it('a provider answering 401 is marked misconfigured and skipped by the next sends', async () => {
+    dnz.behave('invalid_api_key');
+    const first = await send(uniquePhone());
+    await settled(first.body.id as string);
+    const state = await withDb((db) => db.query("SELECT state FROM provider_states WHERE provider = 'dnz'"));
+    expect(state.rows).toEqual([{ state: 'misconfigured' }]);
+    dnz.clearRequests();
+    const second = await send(uniquePhone());
+    const view = await settled(second.body.id as string);
+    expect(dnz.requests).toHaveLength(0);
+    expect((view.delivery as { attempts: Body[] }).attempts[0]).toMatchObject({
+      provider: 'dnz',
+      outcome: 'skipped',
+      errorCode: 'misconfigured',
+    });
+  });
+
+  it('every provider fails: delivery failed, every attempt recorded, no job left', async () => {
+    dnz.behave('invalid_number');
+    enosend.behave('hang');
+    const { body } = await send(uniquePhone());
+    const view = await waitFor(
+      async () => {
+        const s = await status(body.id as string);
+        return (s.delivery as { status: string }).status === 'failed' ? s : undefined;
+      },
+      { what: 'failed delivery' },
+    );
+    const attempts = (
+      view.delivery as { attempts: { provider: string; outcome: string; errorCode: string }[] }
+    ).attempts;
+    expect(attempts.map((a) => [a.provider, a.outcome, a.errorCode])).toEqual([
+      ['dnz', 'permanent_error', 'invalid_number'],
+      ['enosend', 'retryable_error', 'timeout'],
+      ['enosend', 'retryable_error', 'timeout'],
+    ]);
+    expect((view.delivery as { error: string }).error).toBe('timeout');
+    expect(await jobFor(body.id as string)).toBe(0);
+  });
+
+  it('an opted-out number gets 202 as usual but no message; delivery failed with opted_out', async () => {
+    const phone = uniquePhone();
+    await withDb((db) =>
+      db.query('INSERT INTO whatsapp_contacts (phone, opted_out_at, updated_at) VALUES ($1, now(), now())', [
+        phone,
+      ]),
+    );
+    const res = await send(phone);
+    expect(res.status).toBe(202);
+    const view = await settled(res.body.id as string);
+    expect(view.delivery).toMatchObject({ status: 'failed', error: 'opted_out', attempts: [] });
+    expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(0);
+  });
+});

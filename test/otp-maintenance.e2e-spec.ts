@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { DeliveryRepository } from '../src/delivery/delivery.repository.js';
+import { startApp } from './helpers/app.js';
+import { issuedCode } from './helpers/codes.js';
+import { uniquePhone, withDb } from './helpers/db.js';
+import { TEST_ENV } from './setup/test-env.js';
+
+const NEW_SECRET = 'rotated-hash-secret-abcdefghijklmnopqrstuvwxyz012345';
+
+describe('OTP maintenance', () => {
+  it('rotating OTP_HASH_SECRET to "new,old" keeps codes issued under the old key verifiable', async () => {
+    const phone = uniquePhone();
+    const before = await startApp({ env: { DELIVERY_WORKER_ENABLED: 'false' } });
+    const { body } = await before.request<Record<string, string>>('POST', '/v1/otp/send', {
+      body: { phone },
+    });
+    const code = await issuedCode(body.id);
+    await before.close();
+
+    const after = await startApp({
+      env: { DELIVERY_WORKER_ENABLED: 'false', OTP_HASH_SECRET: `${NEW_SECRET},${TEST_ENV.OTP_HASH_SECRET}` },
+    });
+    try {
+      const ok = await after.request('POST', '/v1/otp/verify', { body: { phone, code } });
+      expect(ok.status).toBe(200);
+      // New codes are hashed (and their jobs encrypted) under the new key.
+      const phone2 = uniquePhone();
+      const second = await after.request<Record<string, string>>('POST', '/v1/otp/send', {
+        body: { phone: phone2 },
+      });
+      const keys = await withDb((db) =>
+        db.query<{ hash_key_id: string }>(
+          'SELECT hash_key_id FROM one_time_codes WHERE id = ANY($1::uuid[]) ORDER BY created_at',
+          [[body.id, second.body.id]],
+        ),
+      );
+      expect(keys.rows[0].hash_key_id).not.toBe(keys.rows[1].hash_key_id);
+      const code2 = await issuedCode(second.body.id, `${NEW_SECRET},${TEST_ENV.OTP_HASH_SECRET}`);
+      expect(
+        (await after.request('POST', '/v1/otp/verify', { body: { phone: phone2, code: code2 } })).status,
+      ).toBe(200);
+    } finally {
+      await after.close();
+    }
+  });
+
+  it('the retention sweep deletes codes past OTP_RETENTION_HOURS that can no longer verify, and nothing else', async () => {
+    const t = await startApp({ env: { DELIVERY_WORKER_ENABLED: 'false' } });
+    try {
+      const rows = {
+        oldUsed: randomUUID(),
+        oldExpired: randomUUID(),
+        recentUsed: randomUUID(),
+        oldButPending: randomUUID(),
+      };
+      const hours = (h: number) => new Date(Date.now() - h * 3600_000);
+      await withDb(async (db) => {
+        const insert = (id: string, status: string, createdAt: Date, expiresAt: Date) =>
+          db.query(
+            `INSERT INTO one_time_codes (id, phone, purpose, code_hash, hash_key_id, client, status, max_attempts, expires_at, created_at)
+             VALUES ($1, $2, 'login', 'x', 'k', 'acme', $3, 5, $4, $5)`,
+            [id, uniquePhone(), status, expiresAt, createdAt],
+          );
+        await insert(rows.oldUsed, 'verified', hours(30), hours(29.9));
+        await insert(rows.oldExpired, 'pending', hours(30), hours(29.9));
+        await insert(rows.recentUsed, 'verified', hours(1), hours(0.9));
+        // A pending code can only be this old with a future expiry if clocks are wrong; keep it.
+        await insert(rows.oldButPending, 'pending', hours(30), new Date(Date.now() + 60_000));
+      });
+      const swept = await t.app.get(DeliveryRepository).sweep(new Date(), 24);
+      expect(swept.codes).toBe(2);
+      const left = await withDb((db) =>
+        db.query<{ id: string }>('SELECT id FROM one_time_codes WHERE id = ANY($1::uuid[])', [
+          Object.values(rows),
+        ]),
+      );
+      expect(left.rows.map((r) => r.id).sort()).toEqual([rows.recentUsed, rows.oldButPending].sort());
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,3 +1,5 @@
+import { esmInterop } from './test/setup/esm-interop.js';
+
 // Jest runs the project as native ES modules (NestJS 12 is ESM-only; see docs/development.md).
 // @swc/jest strips types and keeps decorator metadata so Nest's constructor injection works.
 const swc = [
@@ -19,7 +21,11 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   // Source imports carry NodeNext-style ".js" suffixes; resolve them to the .ts files.
   // (Not `x.json.js` files inside packages, e.g. libphonenumber-js metadata.)
-  moduleNameMapper: { '^(\\.{1,2}/.*)(?<!\\.json)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)(?<!\\.json)\\.js$': '$1',
+    // CommonJS packages that require ESM-only NestJS: see test/setup/esm-interop.js.
+    ...esmInterop(['@nestjs/throttler', '@nest-lab/throttler-storage-redis']),
+  },
   transform: { '^.+\\.ts$': swc },
 };
 

@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
-import { IsBoolean, IsIn, IsInt, IsString, Max, Min, Matches } from 'class-validator';
-import { ToBoolean, ToInt } from './transforms.js';
+import { IsBoolean, IsIn, IsString, Matches } from 'class-validator';
+import { IntRange, ToBoolean } from './transforms.js';
 import { validateEnv } from './validate-env.js';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
@@ -10,10 +10,7 @@ class AppEnv {
   @IsIn(NODE_ENVS, { message: 'NODE_ENV must be one of development, production, test' })
   NODE_ENV: NodeEnv = 'development';
 
-  @ToInt()
-  @IsInt({ message: 'PORT must be an integer' })
-  @Min(0, { message: 'PORT must be between 0 and 65535' })
-  @Max(65535, { message: 'PORT must be between 0 and 65535' })
+  @IntRange(0, 65535)
   PORT = 3000;
 
   @IsString()
@@ -28,21 +25,13 @@ class AppEnv {
   @IsBoolean({ message: 'TRUST_PROXY must be true or false' })
   TRUST_PROXY = false;
 
-  @ToInt()
-  @IsInt({ message: 'BODY_LIMIT_BYTES must be an integer' })
-  @Min(1024, { message: 'BODY_LIMIT_BYTES must be at least 1024' })
-  @Max(1048576, { message: 'BODY_LIMIT_BYTES must be at most 1048576' })
+  @IntRange(1024, 1048576)
   BODY_LIMIT_BYTES = 16384;
 
-  @ToInt()
-  @IsInt({ message: 'REQUEST_TIMEOUT_MS must be an integer' })
-  @Min(1000, { message: 'REQUEST_TIMEOUT_MS must be at least 1000' })
+  @IntRange(1000)
   REQUEST_TIMEOUT_MS = 10000;
 
-  @ToInt()
-  @IsInt({ message: 'SHUTDOWN_DELAY_MS must be an integer' })
-  @Min(0, { message: 'SHUTDOWN_DELAY_MS must be at least 0' })
-  @Max(60000, { message: 'SHUTDOWN_DELAY_MS must be at most 60000' })
+  @IntRange(0, 60000)
   SHUTDOWN_DELAY_MS = 0;
 
   @Matches(/^\s*[A-Za-z0-9_.-]+:[^,\s]{16,}\s*(,\s*[A-Za-z0-9_.-]+:[^,\s]{16,}\s*)*$/, {

@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
-import { IsISO31661Alpha2, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { ToInt } from './transforms.js';
+import { IsISO31661Alpha2, IsOptional, Matches, Max } from 'class-validator';
+import { IntRange } from './transforms.js';
 import { validateEnv } from './validate-env.js';
 
 class OtpEnv {
@@ -10,40 +10,26 @@ class OtpEnv {
   })
   OTP_HASH_SECRET!: string;
 
-  @ToInt()
-  @IsInt({ message: 'OTP_TTL_SECONDS must be an integer' })
-  @Min(30, { message: 'OTP_TTL_SECONDS must be at least 30' })
+  @IntRange(30)
   // OWASP ASVS 2.7.2 / 6.5.5 and NIST 800-63B 5.1.3.2: out-of-band codes live at most 10 minutes.
   @Max(600, { message: 'OTP_TTL_SECONDS must be at most 600 (OWASP ASVS: codes live at most 10 minutes)' })
   OTP_TTL_SECONDS = 300;
 
-  @ToInt()
-  @IsInt({ message: 'OTP_LENGTH must be an integer' })
   // 6 digits is the smallest length with at least 20 bits of entropy (ASVS 2.7.6).
-  @Min(6, { message: 'OTP_LENGTH must be between 6 and 10' })
-  @Max(10, { message: 'OTP_LENGTH must be between 6 and 10' })
+  @IntRange(6, 10)
   OTP_LENGTH = 6;
 
-  @ToInt()
-  @IsInt({ message: 'OTP_MAX_ATTEMPTS must be an integer' })
-  @Min(1, { message: 'OTP_MAX_ATTEMPTS must be between 1 and 10' })
-  @Max(10, { message: 'OTP_MAX_ATTEMPTS must be between 1 and 10' })
+  @IntRange(1, 10)
   OTP_MAX_ATTEMPTS = 5;
 
-  @ToInt()
-  @IsInt({ message: 'OTP_RESEND_COOLDOWN_SECONDS must be an integer' })
-  @Min(0, { message: 'OTP_RESEND_COOLDOWN_SECONDS must be between 0 and 3600' })
-  @Max(3600, { message: 'OTP_RESEND_COOLDOWN_SECONDS must be between 0 and 3600' })
+  @IntRange(0, 3600)
   OTP_RESEND_COOLDOWN_SECONDS = 60;
 
   @IsOptional()
   @IsISO31661Alpha2({ message: 'OTP_DEFAULT_COUNTRY must be an ISO 3166-1 alpha-2 country code' })
   OTP_DEFAULT_COUNTRY?: string;
 
-  @ToInt()
-  @IsInt({ message: 'OTP_RETENTION_HOURS must be an integer' })
-  @Min(1, { message: 'OTP_RETENTION_HOURS must be between 1 and 8760' })
-  @Max(8760, { message: 'OTP_RETENTION_HOURS must be between 1 and 8760' })
+  @IntRange(1, 8760)
   OTP_RETENTION_HOURS = 24;
 }
 

@@ -1,3 +1,4 @@
+import { IsInt, Max, Min } from 'class-validator';
 import { Transform } from 'class-transformer';
 
 /** `true`/`false`/`1`/`0`/`yes`/`no` → boolean; anything else is left as is so validation names it. */
@@ -26,3 +27,17 @@ export const ToList = () =>
           .filter(Boolean)
       : value,
   );
+
+/**
+ * An integer variable within [min, max]: parsed from text, and validated with messages that name
+ * the variable (`OTP_LENGTH must be an integer between 6 and 10`).
+ */
+export const IntRange =
+  (min: number, max = Number.MAX_SAFE_INTEGER): PropertyDecorator =>
+  (target, key) => {
+    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
+    const message = `${String(key)} must be an integer ${range}`;
+    for (const decorator of [ToInt(), IsInt({ message }), Min(min, { message }), Max(max, { message })]) {
+      decorator(target, key);
+    }
+  };

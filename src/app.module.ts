@@ -10,6 +10,7 @@ import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PrismaModule } from './prisma/prisma.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 export interface AppModuleOptions {
   /** Where logs go (stdout by default); tests pass a stream to scan what was logged. */
@@ -33,6 +34,7 @@ export class AppModule {
         HealthModule,
         OtpModule,
         DeliveryModule,
+        WebhooksModule,
       ],
       providers: [
         options.clock

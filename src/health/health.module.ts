@@ -2,10 +2,12 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DatabaseHealthIndicator } from './database.health.js';
 import { HealthController } from './health.controller.js';
+import { EnoSendHealthIndicator } from '../webhooks/enosend.health.js';
+import { ProviderStateRepository } from '../webhooks/provider-state.repository.js';
 
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
   controllers: [HealthController],
-  providers: [DatabaseHealthIndicator],
+  providers: [DatabaseHealthIndicator, EnoSendHealthIndicator, ProviderStateRepository],
 })
 export class HealthModule {}

@@ -1,0 +1,53 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../common/clock/clock.js';
+import { providersConfig, type ProvidersConfig } from '../config/index.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { type EnoSendEvent, parseEnoSendEvent } from './enosend-events.js';
+import { ProviderStateRepository } from './provider-state.repository.js';
+
+/**
+ * Acts on verified EnoSend callbacks: `instance.state` is stored in provider_states, where the
+ * delivery router (skips EnoSend unless connected) and /health/ready read it.
+ */
+@Injectable()
+export class EnoSendWebhookService {
+  private readonly logger = new Logger('EnoSendWebhook');
+
+  constructor(
+    private readonly states: ProviderStateRepository,
+    private readonly metrics: MetricsService,
+    private readonly clock: Clock,
+    @Inject(providersConfig.KEY) private readonly providers: ProvidersConfig,
+  ) {}
+
+  async handle(body: unknown): Promise<EnoSendEvent['type']> {
+    const event = parseEnoSendEvent(body);
+    if (event.type === 'ignored') {
+      this.metrics.webhookEvents.inc({ provider: 'enosend', type: 'ignored' });
+      this.logger.debug({ provider: 'enosend', event: event.name }, 'webhook event ignored');
+      return event.type;
+    }
+    this.metrics.webhookEvents.inc({ provider: 'enosend', type: 'instance.state' });
+    const configured = this.providers.enosend.instanceId;
+    // Another instance on the same EnoSend account says nothing about ours.
+    if (configured && event.instanceId !== undefined && event.instanceId !== configured) {
+      this.logger.log(
+        { provider: 'enosend', state: event.state },
+        'instance.state for another instance ignored',
+      );
+      return 'ignored';
+    }
+    const now = this.clock.now();
+    const t = event.observedAt?.getTime();
+    const observedAt = t !== undefined && t <= now.getTime() ? event.observedAt! : now;
+    const stored = await this.states.store(
+      'enosend',
+      event.state,
+      { instanceId: event.instanceId ?? configured, timestamp: event.timestamp },
+      observedAt,
+      now,
+    );
+    this.logger.log({ provider: 'enosend', state: event.state, stored }, 'instance state');
+    return event.type;
+  }
+}

@@ -10,6 +10,7 @@ import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PrismaModule } from './prisma/prisma.module.js';
+import { ThrottlingModule } from './throttling/throttling.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 export interface AppModuleOptions {
@@ -31,6 +32,7 @@ export class AppModule {
         LifecycleModule,
         PrismaModule,
         MetricsModule,
+        ThrottlingModule,
         HealthModule,
         OtpModule,
         DeliveryModule,

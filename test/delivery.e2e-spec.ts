@@ -11,6 +11,8 @@ import {
 
 type Body = Record<string, unknown>;
 
+const TEST_NUMBER = '+233249999001';
+
 describe('delivery: queue, providers, fallback', () => {
   let dnz: DnzFake;
   let enosend: EnoSendFake;
@@ -26,6 +28,8 @@ describe('delivery: queue, providers, fallback', () => {
         DELIVERY_RETRY_BASE_MS: '10',
         DELIVERY_CIRCUIT_THRESHOLD: '1000',
         OTP_RESEND_COOLDOWN_SECONDS: '0',
+        OTP_TEST_NUMBERS: JSON.stringify({ [TEST_NUMBER]: '246810' }),
+        OTP_TEST_NUMBERS_ENABLED: 'true',
       },
     });
   });
@@ -163,5 +167,20 @@ describe('delivery: queue, providers, fallback', () => {
     const view = await settled(res.body.id as string);
     expect(view.delivery).toMatchObject({ status: 'failed', error: 'opted_out', attempts: [] });
     expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(0);
+  });
+
+  it('a test number is never handed to a provider: delivery failed with test_number, its fixed code verifies', async () => {
+    const res = await send(TEST_NUMBER);
+    expect(res.status).toBe(202);
+    const view = await settled(res.body.id as string);
+    expect(view.delivery).toMatchObject({ status: 'failed', error: 'test_number', attempts: [] });
+    const providerRequests = [...dnz.requests, ...enosend.requests].filter((r) =>
+      JSON.stringify(r.json ?? {}).includes('249999001'),
+    );
+    expect(providerRequests).toHaveLength(0);
+    expect(
+      (await t.request('POST', '/v1/otp/verify', { body: { phone: TEST_NUMBER, code: '246810' } })).status,
+    ).toBe(200);
+    expect(await jobFor(res.body.id as string)).toBe(0);
   });
 });

@@ -3,18 +3,15 @@ import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
-  IsInt,
   IsISO31661Alpha2,
   IsOptional,
   IsUrl,
   Matches,
-  Max,
-  Min,
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
 import { normalisePhone } from '../common/phone/phone.js';
-import { ToBoolean, ToInt, ToList } from './transforms.js';
+import { IntRange, ToBoolean, ToList } from './transforms.js';
 import { ConfigValidationError, validateEnv } from './validate-env.js';
 
 /** JSON text → value; text that does not parse is left as is so the validator names the variable. */
@@ -55,37 +52,24 @@ export function isTestNumberMap(value: unknown): value is Record<string, string>
 const IsMap = (name: string, check: (v: unknown) => boolean, options: ValidationOptions) =>
   ValidateBy({ name, validator: { validate: check } }, options);
 
-const HOUR_LIMIT = (name: string) => ({
-  int: { message: `${name} must be an integer (0 turns the limit off)` },
-  range: { message: `${name} must be between 0 and 1000000` },
-});
-
 class ThrottleEnv {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV = 'development';
 
-  @ToInt()
-  @IsInt(HOUR_LIMIT('THROTTLE_SEND_PER_PHONE_HOUR').int)
-  @Min(0, HOUR_LIMIT('THROTTLE_SEND_PER_PHONE_HOUR').range)
-  @Max(1_000_000, HOUR_LIMIT('THROTTLE_SEND_PER_PHONE_HOUR').range)
+  // 0 turns this one limit off.
+  @IntRange(0, 1_000_000)
   THROTTLE_SEND_PER_PHONE_HOUR = 3;
 
-  @ToInt()
-  @IsInt(HOUR_LIMIT('THROTTLE_SEND_PER_IP_HOUR').int)
-  @Min(0, HOUR_LIMIT('THROTTLE_SEND_PER_IP_HOUR').range)
-  @Max(1_000_000, HOUR_LIMIT('THROTTLE_SEND_PER_IP_HOUR').range)
+  // 0 turns this one limit off.
+  @IntRange(0, 1_000_000)
   THROTTLE_SEND_PER_IP_HOUR = 20;
 
-  @ToInt()
-  @IsInt(HOUR_LIMIT('THROTTLE_VERIFY_PER_PHONE_HOUR').int)
-  @Min(0, HOUR_LIMIT('THROTTLE_VERIFY_PER_PHONE_HOUR').range)
-  @Max(1_000_000, HOUR_LIMIT('THROTTLE_VERIFY_PER_PHONE_HOUR').range)
+  // 0 turns this one limit off.
+  @IntRange(0, 1_000_000)
   THROTTLE_VERIFY_PER_PHONE_HOUR = 10;
 
-  @ToInt()
-  @IsInt(HOUR_LIMIT('THROTTLE_VERIFY_PER_IP_HOUR').int)
-  @Min(0, HOUR_LIMIT('THROTTLE_VERIFY_PER_IP_HOUR').range)
-  @Max(1_000_000, HOUR_LIMIT('THROTTLE_VERIFY_PER_IP_HOUR').range)
+  // 0 turns this one limit off.
+  @IntRange(0, 1_000_000)
   THROTTLE_VERIFY_PER_IP_HOUR = 50;
 
   @IsOptional()
@@ -115,10 +99,8 @@ class ThrottleEnv {
   })
   OTP_COUNTRY_HOURLY_LIMIT: Record<string, number> = {};
 
-  @ToInt()
-  @IsInt({ message: 'OTP_GLOBAL_SENDS_PER_MINUTE must be an integer (0 turns the fuse off)' })
-  @Min(0, { message: 'OTP_GLOBAL_SENDS_PER_MINUTE must be between 0 and 1000000' })
-  @Max(1_000_000, { message: 'OTP_GLOBAL_SENDS_PER_MINUTE must be between 0 and 1000000' })
+  // 0 turns the fuse off.
+  @IntRange(0, 1_000_000)
   OTP_GLOBAL_SENDS_PER_MINUTE = 600;
 
   @ToJson()
@@ -139,7 +121,11 @@ class ThrottleEnv {
 export const throttleConfig = registerAs('throttle', () => {
   const env = validateEnv(ThrottleEnv);
   // A fixed code in production is a backdoor unless someone decided it on purpose (app-store review).
-  if (env.NODE_ENV === 'production' && env.OTP_TEST_NUMBERS_ENABLED && !env.OTP_TEST_NUMBERS_ALLOW_IN_PRODUCTION) {
+  if (
+    env.NODE_ENV === 'production' &&
+    env.OTP_TEST_NUMBERS_ENABLED &&
+    !env.OTP_TEST_NUMBERS_ALLOW_IN_PRODUCTION
+  ) {
     throw new ConfigValidationError(
       'Invalid configuration: OTP_TEST_NUMBERS_ENABLED=true is refused with NODE_ENV=production unless OTP_TEST_NUMBERS_ALLOW_IN_PRODUCTION=true',
     );

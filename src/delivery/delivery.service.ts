@@ -6,6 +6,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { OtpCrypto } from '../otp/otp.crypto.js';
 import { generateCode } from '../otp/code-generator.js';
 import { ProviderError } from '../providers/provider.error.js';
+import { TEST_NUMBER_JOB_PAYLOAD } from '../throttling/test-numbers.js';
 import type { OtpMessage, WhatsAppProvider } from '../providers/provider.interface.js';
 import type { DeliverOtpPayload, FallbackPayload } from './delivery.constants.js';
 import { DeliveryRepository, type DeliveryTarget } from './delivery.repository.js';
@@ -33,6 +34,11 @@ export class DeliveryService {
 
   /** The delivery job of a freshly issued code. */
   async deliver(payload: DeliverOtpPayload): Promise<void> {
+    if (payload.c === TEST_NUMBER_JOB_PAYLOAD) {
+      // OTP_TEST_NUMBERS: a fixed code for reviewers and QA, never handed to a provider.
+      await this.repository.markFailed(payload.id, 'test_number', this.clock.now());
+      return;
+    }
     const code = this.crypto.cipher.decrypt(payload.c, payload.id);
     await this.run(payload.id, code, this.router.after());
   }

@@ -1,0 +1,78 @@
+import { clientIpOf, ipTracker, phoneOf, phoneTracker, throttleKey } from './throttle-keys.js';
+
+describe('throttle keys', () => {
+  describe('phoneTracker', () => {
+    it.each([
+      ['+233 20 000 0000', undefined],
+      ['0200000000', 'GH'],
+      ['020-000-0000', 'gh'],
+      ['00233200000000', undefined],
+      ['(020) 000 0000', 'GH'],
+    ])('%s (defaultCountry %s) is the E.164 bucket', (phone, defaultCountry) => {
+      const sut = phoneTracker({ body: { phone, defaultCountry } }, 'NG');
+      expect(sut).toBe('+233200000000|login');
+    });
+
+    it('falls back to OTP_DEFAULT_COUNTRY when the body names none', () => {
+      expect(phoneTracker({ body: { phone: '0200000000' } }, 'GH')).toBe('+233200000000|login');
+    });
+
+    it('keys by purpose too', () => {
+      expect(phoneTracker({ body: { phone: '+233200000000', purpose: 'reset' } })).toBe(
+        '+233200000000|reset',
+      );
+    });
+
+    it.each([
+      ['no body', undefined],
+      ['an array body', ['+233200000000']],
+      ['a numeric phone', { phone: 233200000000 }],
+      ['a fixed line', { phone: '+233302212345' }],
+      ['letters', { phone: 'call me' }],
+      ['a national number without any country', { phone: '0200000000' }],
+      ['an unknown defaultCountry', { phone: '0200000000', defaultCountry: 'XX' }],
+    ])('is empty (throttler skipped, 400 later) for %s', (_label, body) => {
+      expect(phoneTracker({ body })).toBe('');
+      expect(phoneOf({ body })).toBeUndefined();
+    });
+
+    it('reports the country of the number', () => {
+      expect(phoneOf({ body: { phone: '+2348031234567' } })?.country).toBe('NG');
+    });
+  });
+
+  describe('clientIpOf / ipTracker', () => {
+    it('prefers a valid clientIp from the calling backend over the socket address', () => {
+      expect(clientIpOf({ body: { clientIp: '203.0.113.9' }, ip: '10.0.0.1' })).toBe('203.0.113.9');
+    });
+
+    it('ignores a clientIp that is not an IP', () => {
+      expect(clientIpOf({ body: { clientIp: 'evil' }, ip: '10.0.0.1' })).toBe('10.0.0.1');
+      expect(clientIpOf({ body: { clientIp: 42 }, ip: '10.0.0.1' })).toBe('10.0.0.1');
+    });
+
+    it('counts IPv6 per /64 and unwraps IPv4-mapped addresses', () => {
+      const a = clientIpOf({ body: { clientIp: '2001:db8:1:2:aaaa::1' } });
+      const b = clientIpOf({ body: { clientIp: '2001:db8:1:2:bbbb::2' } });
+      expect(a).toBe(b);
+      expect(clientIpOf({ ip: '::ffff:198.51.100.7' })).toBe('198.51.100.7');
+    });
+
+    it('scopes IP buckets to the calling client', () => {
+      const req = { body: { clientIp: '203.0.113.9' } };
+      expect(ipTracker({ ...req, client: 'acme' })).toBe('acme|203.0.113.9');
+      expect(ipTracker({ ...req, client: 'globex' })).not.toBe(ipTracker({ ...req, client: 'acme' }));
+    });
+  });
+
+  describe('throttleKey', () => {
+    it('is deterministic, prefixed, named, and never holds the tracker in clear', () => {
+      const sut = throttleKey('p:', 'send-phone', '+233200000000|login', 'secret');
+      expect(sut).toBe(throttleKey('p:', 'send-phone', '+233200000000|login', 'secret'));
+      expect(sut).toMatch(/^p:send-phone:[A-Za-z0-9_-]{43}$/);
+      expect(sut).not.toContain('233200000000');
+      expect(throttleKey('p:', 'send-phone', '+233200000000|login', 'other')).not.toBe(sut);
+      expect(throttleKey('p:', 'verify-phone', '+233200000000|login', 'secret')).not.toBe(sut);
+    });
+  });
+});

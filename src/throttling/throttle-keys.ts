@@ -1,0 +1,81 @@
+import { createHmac } from 'node:crypto';
+import { isIP } from 'node:net';
+import { normalizeIp } from '@nestjs/throttler';
+import { normalisePhone, type NormalisedPhone } from '../common/phone/phone.js';
+import { DEFAULT_PURPOSE } from '../otp/otp.service.js';
+
+/** Throttler names: each is a separate bucket, a metric label and the `details.throttler` of a 429. */
+export const SEND_PHONE = 'send-phone';
+export const SEND_IP = 'send-ip';
+export const VERIFY_PHONE = 'verify-phone';
+export const VERIFY_IP = 'verify-ip';
+export const COUNTRY_CAP = 'country-cap';
+export const GLOBAL_CAP = 'global-cap';
+export const COUNTRY_NOT_ALLOWED = 'country-not-allowed';
+export const STORE_UNAVAILABLE = 'store-unavailable';
+
+export const HOUR_MS = 3_600_000;
+export const MINUTE_MS = 60_000;
+
+/** What the throttlers read from a request. Guards run before validation: nothing here is trusted. */
+export interface ThrottledRequest {
+  body?: unknown;
+  ip?: string;
+  /** The calling backend, set by ApiKeyGuard (which runs first). */
+  client?: string;
+}
+
+function bodyOf(req: ThrottledRequest): Record<string, unknown> {
+  const body = req.body;
+  return typeof body === 'object' && body !== null && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : {};
+}
+
+/**
+ * The request's phone, normalised exactly as OtpService does (the body's `defaultCountry`, else
+ * OTP_DEFAULT_COUNTRY), so every spelling of a number lands in one bucket. Undefined when it does not
+ * normalise: the phone throttlers then stand aside and validation or the service answers 400.
+ */
+export function phoneOf(req: ThrottledRequest, defaultCountry?: string): NormalisedPhone | undefined {
+  const body = bodyOf(req);
+  if (typeof body.phone !== 'string') return undefined;
+  const country = typeof body.defaultCountry === 'string' ? body.defaultCountry : defaultCountry;
+  return normalisePhone(body.phone, country);
+}
+
+/** `E.164|purpose`, or '' when the phone does not normalise. Global across calling clients. */
+export function phoneTracker(req: ThrottledRequest, defaultCountry?: string): string {
+  const phone = phoneOf(req, defaultCountry);
+  if (!phone) return '';
+  const body = bodyOf(req);
+  const purpose = typeof body.purpose === 'string' ? body.purpose : DEFAULT_PURPOSE;
+  return `${phone.e164}|${purpose}`;
+}
+
+/**
+ * The end user's IP: `clientIp` from the calling backend when it is an IP, else `request.ip`, which
+ * Fastify derives from the socket, or from the left-most X-Forwarded-For entry only when the adapter
+ * was built with `trustProxy: true` (TRUST_PROXY). IPv6 addresses count per /64, as one host owns one.
+ */
+export function clientIpOf(req: ThrottledRequest): string {
+  const body = bodyOf(req);
+  const forwarded = typeof body.clientIp === 'string' && isIP(body.clientIp) ? body.clientIp : undefined;
+  return normalizeIp(forwarded ?? req.ip ?? 'unknown');
+}
+
+/**
+ * `client|ip`: IP buckets belong to one calling client, so a tenant that forwards (or forges) an
+ * IP cannot exhaust another tenant's users behind the same address.
+ */
+export function ipTracker(req: ThrottledRequest): string {
+  return `${req.client ?? '-'}|${clientIpOf(req)}`;
+}
+
+/**
+ * Storage key of a bucket: the prefix, the throttler name and a keyed hash of the tracker, so Redis
+ * never holds a phone number or an IP in clear. Deterministic across replicas sharing the secret.
+ */
+export function throttleKey(prefix: string, name: string, tracker: string, secret: string): string {
+  return `${prefix}${name}:${createHmac('sha256', secret).update(tracker).digest('base64url')}`;
+}

@@ -1,25 +1,39 @@
 # syntax=docker/dockerfile:1
-# Build stage: full install, Prisma client generation, TypeScript build.
-FROM node:22-bookworm-slim AS build
+# Node 22 LTS on Debian slim (glibc: the pg driver and Prisma's WebAssembly engines need nothing else).
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+# --- build: full install, Prisma client generation (postinstall), TypeScript build --------------
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json prisma.config.ts tsconfig.json tsconfig.build.json ./
 COPY prisma ./prisma
-COPY prisma.config.ts tsconfig.json tsconfig.build.json ./
 RUN npm ci --no-audit --no-fund
 COPY src ./src
 RUN npm run build
 
-# Runtime stage: production dependencies only, non-root. Kubernetes probes replace HEALTHCHECK.
-FROM node:22-bookworm-slim
-ENV NODE_ENV=production
+# --- runtime: production dependencies only, root-owned files, non-root user ---------------------
+FROM ${NODE_IMAGE}
+# npm and Prisma write nothing outside /tmp, so the root filesystem can be read-only.
+ENV NODE_ENV=production \
+    NPM_CONFIG_CACHE=/tmp/.npm \
+    NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    CHECKPOINT_DISABLE=1
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
+# schema.prisma, migrations/ and engine/ (the offline WebAssembly schema engine used by migrate).
 COPY prisma ./prisma
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npx prisma generate && npm cache clean --force
+# `prisma` and `graphile-worker` are production dependencies, so `npm run db:migrate` works here.
+# --ignore-scripts: no postinstall `prisma generate` (the generated client is compiled into dist/)
+# and no engine downloads (migrations run on the WebAssembly engine).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && rm -rf /tmp/.npm /root/.npm
 COPY --from=build /app/dist ./dist
-USER node
+# Numeric uid of the image's `node` user, so Kubernetes' runAsNonRoot can check it.
+USER 1000:1000
 EXPOSE 3000
+# Kubernetes probes (/health/live, /health/ready) and compose's own healthcheck replace this.
 HEALTHCHECK NONE
-# Migrations are a separate command (a Kubernetes Job / init container / compose service):
-#   docker run … npm run db:migrate
+# Migrations are a separate one-shot command (Kubernetes Job, compose `migrate` service):
+#   docker run --rm -e DATABASE_URL=… <image> npm run db:migrate
+# node is PID 1 and handles SIGTERM itself (readiness 503, SHUTDOWN_DELAY_MS, drain).
 CMD ["node", "--enable-source-maps", "dist/main.js"]

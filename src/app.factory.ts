@@ -6,6 +6,8 @@ import { requestIdOf } from './common/http/request-id.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import type { AppConfig } from './config/index.js';
 import { ShutdownService } from './lifecycle/shutdown.service.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { setupOpenApi } from './openapi/openapi.js';
 
 /**
  * The HTTP adapter: Fastify, with the limits that keep hostile clients cheap. Shared by main.ts
@@ -42,8 +44,19 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     if (shutdown.isDraining) void reply.header('connection', 'close');
     done();
   });
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    // The matched route pattern (/v1/otp/:id), never the raw URL: ids and probes' junk paths
+    // would give the histogram unbounded label values.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration
+      .labels(request.method, route, String(reply.statusCode))
+      .observe(reply.elapsedTime / 1000);
+    done();
+  });
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
+  setupOpenApi(app);
   return app;
 }

@@ -1,11 +1,19 @@
 import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { MetricsService } from './metrics.service.js';
 
+@ApiTags('metrics')
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
+  @ApiOperation({ summary: 'Prometheus text exposition of every otp_* metric' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({
+    description: 'Prometheus text format 0.0.4',
+    schema: { type: 'string', example: 'otp_verifications_total{outcome="verified"} 42' },
+  })
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   render(): Promise<string> {
     return this.metrics.registry.metrics();

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Clock } from '../common/clock/clock.js';
 import { ApiException } from '../common/errors/api.exception.js';
 import { maskPhone, normalisePhone } from '../common/phone/phone.js';
 import { otpConfig, type OtpConfig } from '../config/index.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { TEST_NUMBER_JOB_PAYLOAD, TestNumbers } from '../throttling/test-numbers.js';
 import { generateCode } from './code-generator.js';
 import { OtpCrypto } from './otp.crypto.js';
 import { type CodeForVerify, OtpRepository } from './otp.repository.js';
@@ -52,6 +54,8 @@ export class OtpService {
     private readonly crypto: OtpCrypto,
     private readonly clock: Clock,
     @Inject(otpConfig.KEY) private readonly config: OtpConfig,
+    private readonly metrics: MetricsService,
+    @Optional() private readonly testNumbers?: TestNumbers,
   ) {}
 
   /** E.164 for any spelling of a mobile-capable number, or `400 invalid_phone`. */
@@ -66,7 +70,9 @@ export class OtpService {
     const purpose = request.purpose ?? DEFAULT_PURPOSE;
     const now = this.clock.now();
     const id = randomUUID();
-    const code = generateCode(this.config.length);
+    // A test number (OTP_TEST_NUMBERS, only when enabled) gets its fixed code and a job without it.
+    const testCode = this.testNumbers?.codeFor(phone);
+    const code = testCode ?? generateCode(this.config.length);
     const { hash, keyId } = this.crypto.hasher.hash({ id, phone, purpose }, code);
     const expiresAt = new Date(now.getTime() + this.config.ttlSeconds * 1000);
     const result = await this.repository.issue(
@@ -81,13 +87,14 @@ export class OtpService {
         maxAttempts: this.config.maxAttempts,
         createdAt: now,
         expiresAt,
-        jobPayload: this.crypto.cipher.encrypt(code, id),
+        jobPayload: testCode ? TEST_NUMBER_JOB_PAYLOAD : this.crypto.cipher.encrypt(code, id),
       },
       this.config.resendCooldownSeconds,
     );
     if (result.kind === 'cooldown') {
       const availableAt = result.lastIssuedAt.getTime() + this.config.resendCooldownSeconds * 1000;
       const retryAfter = Math.max(1, Math.ceil((availableAt - now.getTime()) / 1000));
+      this.metrics.resendsRefused.inc();
       throw new ApiException(
         'resend_cooldown',
         'A code was sent to this number moments ago; wait before resending',
@@ -107,6 +114,7 @@ export class OtpService {
       },
       'code issued',
     );
+    this.metrics.codesIssued.inc({ client: request.client });
     return {
       id,
       phone,
@@ -126,6 +134,20 @@ export class OtpService {
    * requests race in the database: one right code verifies once, wrong guesses stop at the limit.
    */
   async verify(request: VerifyRequest): Promise<VerifyResponse> {
+    try {
+      const result = await this.check(request);
+      this.metrics.verifications.inc({ outcome: 'verified' });
+      return result;
+    } catch (error) {
+      // Outcomes only (invalid_code, expired, not_found, max_attempts_reached); not bad input.
+      if (error instanceof ApiException && error.extra?.verified === false) {
+        this.metrics.verifications.inc({ outcome: error.code });
+      }
+      throw error;
+    }
+  }
+
+  private async check(request: VerifyRequest): Promise<VerifyResponse> {
     const phone = this.normalise(request.phone, request.defaultCountry);
     const purpose = request.purpose ?? DEFAULT_PURPOSE;
     const now = this.clock.now();

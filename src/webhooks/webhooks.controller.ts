@@ -1,5 +1,5 @@
 import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { EnoSendSignatureGuard } from './enosend-signature.guard.js';
 import { EnoSendWebhookService } from './enosend-webhook.service.js';
 import { SinchSignatureGuard } from './sinch-signature.guard.js';
@@ -14,9 +14,9 @@ export interface WebhookAck {
 /**
  * Provider callbacks. The guards verify the signature over the raw bytes before the parsed body
  * is looked at; the handlers answer 200 for every verified event, including ones we ignore, so
- * providers do not retry them forever. Not client API, so not in the OpenAPI document.
+ * providers do not retry them forever. Called by providers, not by client backends: no Bearer key.
  */
-@ApiExcludeController()
+@ApiTags('webhooks')
 @Controller('webhooks')
 export class WebhooksController {
   constructor(
@@ -27,6 +27,24 @@ export class WebhooksController {
 
   @Post('sinch')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Sinch Conversation API callbacks (delivery reports, inbound messages)' })
+  @ApiHeader({
+    name: 'x-sinch-webhook-signature',
+    required: true,
+    description: 'base64 HMAC-SHA256 of body.nonce.timestamp',
+  })
+  @ApiHeader({ name: 'x-sinch-webhook-signature-nonce', required: true })
+  @ApiHeader({
+    name: 'x-sinch-webhook-signature-timestamp',
+    required: true,
+    description: 'Unix seconds, within 300 s',
+  })
+  @ApiHeader({ name: 'x-sinch-webhook-signature-algorithm', required: true, description: 'HmacSHA256' })
+  @ApiOkResponse({
+    description: 'Verified (also for ignored event types)',
+    schema: { example: { received: true } },
+  })
+  @ApiUnauthorizedResponse({ description: 'invalid_signature: unsigned, mis-signed, stale or replayed' })
   @UseGuards(SinchSignatureGuard)
   async sinchCallback(@Req() request: WebhookRequest): Promise<WebhookAck> {
     try {
@@ -43,6 +61,17 @@ export class WebhooksController {
 
   @Post('enosend')
   @HttpCode(200)
+  @ApiOperation({ summary: 'EnoSend callbacks (instance.state, message status)' })
+  @ApiHeader({
+    name: 'x-enosend-signature',
+    required: true,
+    description: 'hex HMAC-SHA256 of the raw body (optional sha256= prefix)',
+  })
+  @ApiOkResponse({
+    description: 'Verified (also for ignored event types)',
+    schema: { example: { received: true } },
+  })
+  @ApiUnauthorizedResponse({ description: 'invalid_signature' })
   @UseGuards(EnoSendSignatureGuard)
   async enosendCallback(@Req() request: WebhookRequest): Promise<WebhookAck> {
     await this.enosend.handle(request.body);

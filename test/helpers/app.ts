@@ -35,6 +35,17 @@ export interface TestApp {
 
 export const API_KEY = 'acme-test-key-0123456789';
 
+// nestjs-pino keeps one pino-http instance per process (in production there is one app per
+// process), so every app a test file starts writes to the stream of the first. One stream per
+// file, routed to the log array of the app started last, keeps each app's logs capturable.
+let currentLogs: string[] = [];
+const sharedLogStream = new Writable({
+  write(chunk: Buffer, _enc, done) {
+    currentLogs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  },
+});
+
 /**
  * Starts the real application (same adapter, filters and pipes as main.ts) on a loopback port,
  * with a controllable clock and its logs captured. `env` overrides apply while the app is created.
@@ -46,17 +57,12 @@ export async function startApp(
   Object.assign(process.env, { LOG_LEVEL: options.logLevel ?? 'debug' }, options.env);
   for (const [k, v] of Object.entries(options.env ?? {})) if (v === undefined) delete process.env[k];
   const logs: string[] = [];
-  const logStream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
+  currentLogs = logs;
   const clock = new FakeClock();
   let app: NestFastifyApplication;
   try {
     app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forRoot({ logStream, clock }),
+      AppModule.forRoot({ logStream: sharedLogStream, clock }),
       createAdapter(appConfig()),
       { rawBody: true, bufferLogs: true, abortOnError: false },
     );

@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import { summarize } from '../common/errors/all-exceptions.filter.js';
 import { throttleConfig, type ThrottleConfig } from '../config/index.js';
+import { MemoryThrottlerStorage, type ThrottlerRecord } from './memory-throttler-storage.js';
 import { VERIFY_IP, VERIFY_PHONE } from './throttle-keys.js';
-
-export type ThrottlerRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /** The shared store could not answer and this throttler must not fall back: the guard answers 503. */
 export class ThrottleStoreUnavailableError extends Error {
@@ -43,7 +42,7 @@ export const REDIS_OPTIONS = {
 @Injectable()
 export class OtpThrottlerStorage implements ThrottlerStorage, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(OtpThrottlerStorage.name);
-  private readonly memory = new ThrottlerStorageService();
+  private readonly memory = new MemoryThrottlerStorage();
   readonly redis?: Redis;
   private readonly shared?: ThrottlerStorageRedisService;
   private connecting?: Promise<void>;
@@ -77,13 +76,13 @@ export class OtpThrottlerStorage implements ThrottlerStorage, OnModuleInit, OnAp
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerRecord> {
-    if (!this.shared) return this.memory.increment(key, ttl, limit, blockDuration, throttlerName);
+    if (!this.shared) return this.memory.increment(key, ttl, limit, blockDuration);
     try {
       return await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
     } catch (error) {
       this.markDown(error);
       if (MEMORY_FALLBACK.has(throttlerName)) {
-        return this.memory.increment(key, ttl, limit, blockDuration, throttlerName);
+        return this.memory.increment(key, ttl, limit, blockDuration);
       }
       throw new ThrottleStoreUnavailableError('throttler store unavailable');
     }
@@ -92,7 +91,6 @@ export class OtpThrottlerStorage implements ThrottlerStorage, OnModuleInit, OnAp
   onApplicationShutdown(): void {
     // disconnect(), not quit(): shutdown must not wait on a Redis that may be gone.
     this.redis?.disconnect();
-    this.memory.onApplicationShutdown();
   }
 
   private markDown(error: unknown): void {

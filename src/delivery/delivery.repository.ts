@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
+import { Prisma } from '../generated/prisma/client.js';
 import { PrismaService } from '../prisma/prisma.service.js';
+
+/**
+ * Providers the router must skip: an EnoSend instance that is not connected, and providers that
+ * answered 401/403 in the last 5 minutes (after that they get a fresh try, so fixing a key needs
+ * no restart and no manual reset).
+ */
+const UNHEALTHY = Prisma.sql`state NOT IN ('connected', 'healthy')
+  AND NOT (state = 'misconfigured' AND updated_at < now() - interval '5 minutes')`;
 
 export interface DeliveryTarget {
   phone: string;
@@ -10,6 +19,14 @@ export interface DeliveryTarget {
   createdAt: Date;
   lastInboundAt: Date | null;
   optedOutAt: Date | null;
+}
+
+export interface PreparedDelivery {
+  target: DeliveryTarget;
+  /** Providers that may have sent this code already (a worker died during their call). */
+  inDoubt: Set<string>;
+  /** Provider → state, for providers to skip now. */
+  unhealthy: Map<string, string>;
 }
 
 export type AttemptOutcome =
@@ -41,26 +58,52 @@ export class DeliveryRepository {
     return rows[0];
   }
 
-  /** Still worth sending: pending (not verified, burnt or replaced) and unexpired. */
-  async deliverable(codeId: string, now: Date): Promise<boolean> {
-    const rows = await this.prisma.$queryRaw<{ ok: boolean }[]>`
-      SELECT (status = 'pending' AND expires_at > ${now}) AS ok FROM one_time_codes WHERE id = ${codeId}::uuid`;
-    return rows[0]?.ok === true;
+  /**
+   * Everything a delivery needs before its first provider call, in one round trip: the code and
+   * its contact, the providers a dead worker left an attempt in flight with (marked `in_doubt`
+   * here: the message may have gone out, so they are never tried again for this code), and the
+   * providers to skip (see unhealthyProviders).
+   */
+  async prepare(codeId: string): Promise<PreparedDelivery | undefined> {
+    const rows = await this.prisma.$queryRaw<
+      (DeliveryTarget & { inDoubt: string[]; unhealthy: Record<string, string> })[]
+    >`
+      WITH doubt AS (
+        UPDATE delivery_attempts SET outcome = 'in_doubt'
+        WHERE code_id = ${codeId}::uuid AND outcome = 'in_flight' RETURNING provider
+      )
+      SELECT c.phone, c.purpose, c.locale, c.status::text AS status, c.expires_at AS "expiresAt",
+             c.created_at AS "createdAt", w.last_inbound_at AS "lastInboundAt", w.opted_out_at AS "optedOutAt",
+             ARRAY(SELECT DISTINCT provider FROM doubt) AS "inDoubt",
+             (SELECT coalesce(json_object_agg(provider, state), '{}'::json) FROM provider_states
+              WHERE ${UNHEALTHY}) AS unhealthy
+      FROM one_time_codes c LEFT JOIN whatsapp_contacts w ON w.phone = c.phone
+      WHERE c.id = ${codeId}::uuid`;
+    const row = rows[0];
+    if (!row) return undefined;
+    const { inDoubt, unhealthy, ...target } = row;
+    return { target, inDoubt: new Set(inDoubt), unhealthy: new Map(Object.entries(unhealthy ?? {})) };
   }
 
-  /** Providers with an attempt left in flight by a worker that died: the message may have gone out. */
-  async inDoubtProviders(codeId: string): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<{ provider: string }[]>`
-      UPDATE delivery_attempts SET outcome = 'in_doubt'
-      WHERE code_id = ${codeId}::uuid AND outcome = 'in_flight' RETURNING provider`;
-    return [...new Set(rows.map((r) => r.provider))];
-  }
-
-  async startAttempt(codeId: string, provider: string): Promise<string> {
+  /**
+   * Records an attempt as in flight before the provider is called (a worker that dies mid-call
+   * leaves it so: see prepare), only while the code is still worth sending (pending, not expired):
+   * undefined when it is not, and nothing is recorded.
+   */
+  async startAttempt(codeId: string, provider: string, now: Date): Promise<string | undefined> {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
       INSERT INTO delivery_attempts (id, code_id, provider, outcome, duration_ms)
-      VALUES (gen_random_uuid(), ${codeId}::uuid, ${provider}, 'in_flight', 0) RETURNING id`;
-    return rows[0].id;
+      SELECT gen_random_uuid(), id, ${provider}, 'in_flight', 0 FROM one_time_codes
+      WHERE id = ${codeId}::uuid AND status = 'pending' AND expires_at > ${now}
+      RETURNING id`;
+    return rows[0]?.id;
+  }
+
+  /** A provider that was not tried (circuit open, instance down, misconfigured), as one finished attempt. */
+  async recordSkipped(codeId: string, provider: string, reason: string): Promise<void> {
+    await this.prisma.$executeRaw`
+      INSERT INTO delivery_attempts (id, code_id, provider, outcome, error_code, duration_ms)
+      VALUES (gen_random_uuid(), ${codeId}::uuid, ${provider}, 'skipped', ${reason}, 0)`;
   }
 
   async finishAttempt(
@@ -75,10 +118,22 @@ export class DeliveryRepository {
       WHERE id = ${attemptId}::uuid`;
   }
 
-  async markSent(codeId: string, provider: string, messageId: string, at: Date): Promise<void> {
+  /** The provider took the message: its attempt and the code's delivery status, in one statement. */
+  async recordSent(
+    attemptId: string,
+    codeId: string,
+    sent: { provider: string; providerMessageId: string; providerStatus?: string; durationMs: number },
+    at: Date,
+  ): Promise<void> {
     await this.prisma.$executeRaw`
-      UPDATE one_time_codes SET delivery_status = 'sent', delivery_provider = ${provider}, delivery_message_id = ${messageId},
-        delivery_error = NULL, sent_at = COALESCE(sent_at, ${at}), delivery_updated_at = ${at}
+      WITH attempt AS (
+        UPDATE delivery_attempts SET outcome = 'sent', provider_message_id = ${sent.providerMessageId},
+          provider_status = ${sent.providerStatus ?? null}, error_code = NULL, duration_ms = ${Math.round(sent.durationMs)}
+        WHERE id = ${attemptId}::uuid
+      )
+      UPDATE one_time_codes SET delivery_status = 'sent', delivery_provider = ${sent.provider},
+        delivery_message_id = ${sent.providerMessageId}, delivery_error = NULL, sent_at = COALESCE(sent_at, ${at}),
+        delivery_updated_at = ${at}
       WHERE id = ${codeId}::uuid AND delivery_status IN ('queued', 'sent', 'failed')`;
   }
 
@@ -100,19 +155,6 @@ export class DeliveryRepository {
       UPDATE one_time_codes SET code_hash = ${codeHash}, hash_key_id = ${hashKeyId}
       WHERE id = ${codeId}::uuid AND status = 'pending' AND expires_at > ${now} AND delivery_status IN ('queued', 'sent')`;
     return n === 1;
-  }
-
-  /**
-   * Providers the router must skip: an EnoSend instance that is not connected, and providers that
-   * answered 401/403 in the last 5 minutes (after that they get a fresh try, so fixing a key needs
-   * no restart and no manual reset).
-   */
-  async unhealthyProviders(): Promise<Map<string, string>> {
-    const rows = await this.prisma.$queryRaw<{ provider: string; state: string }[]>`
-      SELECT provider, state FROM provider_states
-      WHERE state NOT IN ('connected', 'healthy')
-        AND NOT (state = 'misconfigured' AND updated_at < now() - interval '5 minutes')`;
-    return new Map(rows.map((r) => [r.provider, r.state]));
   }
 
   async setProviderState(provider: string, state: string, details: Record<string, unknown>): Promise<void> {

@@ -62,11 +62,13 @@ export class DeliveryService {
   }
 
   private async run(codeId: string, code: string, providers: WhatsAppProvider[]): Promise<void> {
-    const target = await this.repository.target(codeId);
+    const prepared = await this.repository.prepare(codeId);
     const now = this.clock.now();
-    if (!target || target.status !== 'pending' || target.expiresAt <= now) {
+    if (!prepared) return;
+    const { target, inDoubt, unhealthy } = prepared;
+    if (target.status !== 'pending' || target.expiresAt <= now) {
       // Verified, burnt, replaced or expired before it went out: nothing is sent.
-      if (target) await this.repository.markFailed(codeId, 'code_no_longer_valid', now);
+      await this.repository.markFailed(codeId, NO_LONGER_VALID, now);
       return;
     }
     if (target.optedOutAt) {
@@ -74,9 +76,6 @@ export class DeliveryService {
       await this.repository.markFailed(codeId, 'opted_out', now);
       return;
     }
-    // Attempts a dead worker left in flight may have gone out: never the same provider twice.
-    const inDoubt = new Set(await this.repository.inDoubtProviders(codeId));
-    const unhealthy = await this.repository.unhealthyProviders();
     const message: OtpMessage = {
       codeId,
       phone: target.phone,
@@ -88,6 +87,7 @@ export class DeliveryService {
     };
     let lastError = 'no_provider_available';
     for (const provider of providers) {
+      // Attempts a dead worker left in flight may have gone out: never the same provider twice.
       if (inDoubt.has(provider.name)) {
         lastError = 'in_doubt_after_crash';
         continue;
@@ -96,12 +96,12 @@ export class DeliveryService {
         await this.skip(codeId, provider.name, unhealthy.get(provider.name) as string);
         continue;
       }
-      if (!(await this.repository.deliverable(codeId, this.clock.now()))) {
-        await this.repository.markFailed(codeId, 'code_no_longer_valid', this.clock.now());
-        return;
-      }
       const outcome = await this.tryProvider(provider, message, target);
       if (outcome === 'delivered') return;
+      if (outcome === NO_LONGER_VALID) {
+        await this.repository.markFailed(codeId, NO_LONGER_VALID, this.clock.now());
+        return;
+      }
       lastError = outcome;
     }
     await this.repository.markFailed(codeId, lastError, this.clock.now());
@@ -111,7 +111,10 @@ export class DeliveryService {
     );
   }
 
-  /** 'delivered' when the provider took the message (and, if it can tell, did not drop it); else an error code. */
+  /**
+   * 'delivered' when the provider took the message (and, if it can tell, did not drop it);
+   * NO_LONGER_VALID when the code was verified, replaced or expired before this try; else an error code.
+   */
   private async tryProvider(
     provider: WhatsAppProvider,
     message: OtpMessage,
@@ -119,16 +122,13 @@ export class DeliveryService {
   ): Promise<string> {
     try {
       const result = await this.router.execute(provider, async (signal) => {
-        const attemptId = await this.repository.startAttempt(message.codeId, provider.name);
+        // Each try (retries too) first checks the code is still worth sending, in the same statement.
+        const attemptId = await this.repository.startAttempt(message.codeId, provider.name, this.clock.now());
+        if (!attemptId) throw new CodeNoLongerValid();
         const started = performance.now();
+        let sent;
         try {
-          const sent = await provider.send(message, signal);
-          await this.repository.finishAttempt(attemptId, 'sent', {
-            providerMessageId: sent.providerMessageId,
-            providerStatus: sent.providerStatus,
-            durationMs: performance.now() - started,
-          });
-          return { attemptId, ...sent };
+          sent = await provider.send(message, signal);
         } catch (error) {
           const e = asProviderError(provider.name, error);
           await this.repository.finishAttempt(attemptId, `${e.kind}_error` as 'retryable_error', {
@@ -138,9 +138,15 @@ export class DeliveryService {
           this.metrics.deliveryAttempts.inc({ provider: provider.name, outcome: `${e.kind}_error` });
           throw e;
         }
+        await this.repository.recordSent(
+          attemptId,
+          message.codeId,
+          { provider: provider.name, durationMs: performance.now() - started, ...sent },
+          this.clock.now(),
+        );
+        return { attemptId, ...sent };
       });
       const at = this.clock.now();
-      await this.repository.markSent(message.codeId, provider.name, result.providerMessageId, at);
       this.metrics.deliveryAttempts.inc({ provider: provider.name, outcome: 'sent' });
       this.metrics.deliveryLatency.observe(
         { provider: provider.name, stage: 'sent' },
@@ -167,6 +173,7 @@ export class DeliveryService {
       });
       return `${provider.name}_${state}`;
     } catch (error) {
+      if (error instanceof CodeNoLongerValid) return NO_LONGER_VALID;
       if (ProviderRouter.isOpenCircuit(error)) {
         await this.skip(message.codeId, provider.name, 'circuit_open');
         return 'circuit_open';
@@ -187,10 +194,16 @@ export class DeliveryService {
   }
 
   private async skip(codeId: string, provider: string, reason: string): Promise<void> {
-    const attemptId = await this.repository.startAttempt(codeId, provider);
-    await this.repository.finishAttempt(attemptId, 'skipped', { errorCode: reason, durationMs: 0 });
+    await this.repository.recordSkipped(codeId, provider, reason);
     this.metrics.deliveryAttempts.inc({ provider, outcome: 'skipped' });
   }
+}
+
+const NO_LONGER_VALID = 'code_no_longer_valid';
+
+/** Thrown inside a provider try when the code stopped being worth sending: not a provider failure. */
+class CodeNoLongerValid extends Error {
+  override readonly name = 'CodeNoLongerValid';
 }
 
 function asProviderError(provider: WhatsAppProvider['name'], error: unknown): ProviderError {

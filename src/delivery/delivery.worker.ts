@@ -39,6 +39,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private runner?: Runner;
   private stopping = false;
   private retryTimer?: NodeJS.Timeout;
+  /** Runners being stopped after a fault: shutdown waits for the jobs they still hold. */
+  private readonly draining = new Set<Promise<void>>();
 
   constructor(
     private readonly delivery: DeliveryService,
@@ -59,7 +61,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     try {
       // A job held by a worker that died (kill -9, OOM) is released before this one starts.
       await this.repository.releaseStaleLocks(this.config.lockTimeoutSeconds);
-      this.runner = await run({
+      const runner = await run({
         connectionString: this.database.url,
         concurrency: this.config.concurrency,
         noHandleSignals: true,
@@ -70,12 +72,24 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         // tick once across all replicas.
         crontab: `* * * * * ${RETENTION_TASK} ?max=1&id=${RETENTION_TASK}`,
       });
+      this.runner = runner;
       this.logger.log({ concurrency: this.config.concurrency }, 'delivery worker started');
-      this.runner.promise.catch((error: unknown) => {
-        this.logger.error({ err: summarize(error) }, 'delivery worker stopped unexpectedly; restarting');
+      const restart = (error: unknown, why: string) => {
+        if (this.runner !== runner) return;
         this.runner = undefined;
+        this.logger.error({ err: summarize(error) }, `${why}; restarting`);
+        const stopped = Promise.resolve()
+          .then(() => runner.stop())
+          .catch(() => undefined)
+          .finally(() => this.draining.delete(stopped));
+        this.draining.add(stopped);
         this.scheduleRestart();
-      });
+      };
+      // graphile-worker does not replace a worker that could not record a job's outcome (the
+      // database went away mid-job: "committing seppuku"); once all have gone the runner stays up
+      // with no worker and the queue stalls. A fresh runner (which releases stale locks) instead.
+      runner.events.on('worker:fatalError', ({ error }) => restart(error, 'a delivery worker died'));
+      runner.promise.catch((error: unknown) => restart(error, 'delivery worker stopped unexpectedly'));
     } catch (error) {
       this.logger.warn({ err: summarize(error) }, 'delivery worker cannot start yet; retrying');
       this.scheduleRestart();
@@ -92,7 +106,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.retryTimer);
-    await this.runner?.stop();
+    await Promise.all([this.runner?.stop(), ...this.draining]);
   }
 
   private tasks(): TaskList {

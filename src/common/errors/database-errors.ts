@@ -28,6 +28,8 @@ const MESSAGES = [
   'Client has encountered a connection error',
   'terminating connection',
   'Connection ended unexpectedly',
+  // @prisma/adapter-pg when a pooled connection's socket was closed under it (P2010 wraps this).
+  'Server has closed the connection',
   'Query read timeout',
   'database system is starting up',
   'database system is shutting down',

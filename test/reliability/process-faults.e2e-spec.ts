@@ -1,0 +1,218 @@
+import { API_KEY } from '../helpers/app.js';
+import { uniquePhone } from '../helpers/db.js';
+import { freePort, type ServiceProcess, spawnService, waitForHttp } from '../helpers/process.js';
+import {
+  codeIn,
+  createIsolatedDb,
+  type IsolatedDb,
+  leaksIn,
+  runReconcile,
+  unfinished,
+} from '../helpers/reliability.js';
+import { waitFor } from '../helpers/wait.js';
+import {
+  type DnzFake,
+  type EnoSendFake,
+  providerEnvFor,
+  startDnzFake,
+  startEnoSendFake,
+} from '../fakes/index.js';
+
+// These tests run the production build (dist/main.js): `npm test` builds before the suites run
+// (by hand: `npx tsc -p tsconfig.build.json`).
+
+type Body = Record<string, unknown>;
+
+describe('reliability: worker processes that die or are stopped', () => {
+  let db: IsolatedDb;
+  let dnz: DnzFake;
+  let enosend: EnoSendFake;
+  const started: ServiceProcess[] = [];
+  const phones: string[] = [];
+
+  beforeAll(async () => {
+    db = await createIsolatedDb('proc');
+    dnz = await startDnzFake();
+    enosend = await startEnoSendFake();
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const svc of started)
+      if (svc.child.exitCode === null && svc.child.signalCode === null) svc.child.kill('SIGKILL');
+    await Promise.all(started.map((svc) => svc.exited.then(() => outputClosed(svc))));
+    // Every process's logs (debug level) hold no code, key, Bearer value or full phone number.
+    const codes = [...dnz.requests, ...enosend.sendRequests()].map(codeIn).filter(Boolean) as string[];
+    const lines = started.flatMap((svc) => [...svc.stdout, ...svc.stderr]);
+    expect(lines.length).toBeGreaterThan(20);
+    expect(leaksIn(lines, { phones, codes })).toEqual([]);
+    await dnz?.close();
+    await enosend?.close();
+    await db?.drop();
+  });
+
+  const spawn = async (env: Record<string, string>) => {
+    const port = await freePort();
+    const svc = spawnService({ DATABASE_URL: db.url, LOG_LEVEL: 'debug', ...env }, port);
+    started.push(svc);
+    await waitForHttp(`${svc.url}/health/live`, 15_000);
+    return svc;
+  };
+  // Nest closes the app on SIGTERM, then re-raises the signal: the exit is "killed by SIGTERM"
+  // (a crash would be an exit code). That the close was graceful shows in what the tests check:
+  // no request cut off, no job left locked. (The last log lines before the re-raised signal may
+  // be lost: pino writes asynchronously; so they are not asserted.)
+  const outputClosed = (svc: ServiceProcess) =>
+    new Promise<void>((resolve) => {
+      const out = svc.child.stdout;
+      if (!out || out.closed) resolve();
+      else out.once('close', () => resolve());
+    });
+  const expectGracefulExit = async (svc: ServiceProcess) => {
+    await svc.exited;
+    await outputClosed(svc);
+    expect([svc.child.exitCode, svc.child.signalCode]).toEqual([null, 'SIGTERM']);
+    expect(svc.stdout.some((l) => l.includes('"level":50'))).toBe(false);
+  };
+  const stopGracefully = async (svc: ServiceProcess) => {
+    svc.child.kill('SIGTERM');
+    await expectGracefulExit(svc);
+  };
+  const send = (svc: ServiceProcess, phone: string) =>
+    fetch(`${svc.url}/v1/otp/send`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ phone }),
+    });
+  const jobOf = (id: string) =>
+    db.query<{ locked_at: Date | null; stale: boolean }>(
+      `SELECT locked_at, locked_at < now() - interval '2 seconds' AS stale FROM graphile_worker._private_jobs WHERE key = $1`,
+      [id],
+    );
+
+  it('kill -9 with a send in flight: released after the lock timeout, never resent through the same provider, delivered once', async () => {
+    dnz.reset();
+    enosend.reset();
+    dnz.behave('hang');
+    const a = await spawn({
+      ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: 30_000 }),
+      DELIVERY_LOCK_TIMEOUT_SECONDS: '2',
+    });
+    const phone = uniquePhone();
+    phones.push(phone);
+    const res = await send(a, phone);
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    // DNZ has the message and holds the request open: the job is claimed and in flight.
+    await waitFor(() => dnz.requests.some((r) => (r.json as Body)?.number === phone), {
+      what: 'DNZ got the send',
+    });
+    a.child.kill('SIGKILL');
+    expect(await a.exited).toBeNull();
+    dnz.dropPending();
+    dnz.behave('ok');
+
+    const attempts = () =>
+      db.query<{ provider: string; outcome: string }>(
+        'SELECT provider, outcome::text FROM delivery_attempts WHERE code_id = $1 ORDER BY created_at',
+        [id],
+      );
+    expect(await attempts()).toEqual([{ provider: 'dnz', outcome: 'in_flight' }]);
+    // The dead worker's lock is still on the job; it becomes stale after DELIVERY_LOCK_TIMEOUT_SECONDS.
+    const [job] = await jobOf(id);
+    expect(job.locked_at).not.toBeNull();
+    await waitFor(async () => (await jobOf(id))[0]?.stale, { timeoutMs: 5000, what: 'a stale lock' });
+
+    const b = await spawn({
+      ...providerEnvFor({ dnz, enosend }, { chain: ['dnz', 'enosend'], timeoutMs: 1000, statusPollMs: 1500 }),
+      DELIVERY_LOCK_TIMEOUT_SECONDS: '2',
+    });
+    await waitFor(
+      async () => {
+        const rows = await db.query<{ delivery_status: string }>(
+          'SELECT delivery_status::text FROM one_time_codes WHERE id = $1',
+          [id],
+        );
+        return ['sent', 'delivered'].includes(rows[0]?.delivery_status) ? rows[0] : undefined;
+      },
+      { timeoutMs: 15_000, what: 'delivery by the second process' },
+    );
+    await waitFor(async () => (await jobOf(id)).length === 0, { what: 'the job to be gone' });
+    expect(await attempts()).toEqual([
+      { provider: 'dnz', outcome: 'in_doubt' },
+      { provider: 'enosend', outcome: 'sent' },
+    ]);
+    expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(1);
+    expect(enosend.sendRequests().filter((r) => (r.json as Body)?.number === phone.slice(1))).toHaveLength(1);
+    expect(await unfinished(db, { ids: [id] })).toEqual([]);
+    await stopGracefully(b);
+  }, 45_000);
+
+  it('SIGTERM under load: in-flight requests finish, held jobs finish or are released, exit within 10 s; a second instance finishes the rest', async () => {
+    dnz.reset();
+    enosend.reset();
+    // Each provider call takes 400 ms, so jobs are in the worker's hands when SIGTERM arrives.
+    dnz.behave({ delayMs: 400 });
+    const env = {
+      ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: 3000 }),
+      DELIVERY_CONCURRENCY: '4',
+      DELIVERY_LOCK_TIMEOUT_SECONDS: '30',
+    };
+    const a = await spawn(env);
+    const batch = Array.from({ length: 40 }, () => uniquePhone());
+    phones.push(...batch);
+    const inFlight = batch.map((phone, i) =>
+      new Promise((r) => setTimeout(r, i * 15))
+        .then(() => send(a, phone))
+        .then((r) => r.status)
+        .catch(() => 'connection-error' as const),
+    );
+    await waitFor(() => dnz.requests.length >= 2, { what: 'jobs in flight' });
+    const termAt = Date.now();
+    a.child.kill('SIGTERM');
+    const statuses = await Promise.all(inFlight);
+    await a.exited;
+    expect(Date.now() - termAt).toBeLessThan(10_000);
+    await expectGracefulExit(a);
+
+    // Every send the server stored got its 202; requests refused while closing stored nothing.
+    const stored = await db.query<{ id: string; phone: string }>(
+      'SELECT id::text, phone FROM one_time_codes WHERE phone = ANY($1)',
+      [batch],
+    );
+    const storedPhones = new Set(stored.map((r) => r.phone));
+    expect(storedPhones.size).toBeGreaterThan(0);
+    batch.forEach((phone, i) => {
+      if (storedPhones.has(phone)) expect([phone, statuses[i]]).toEqual([phone, 202]);
+      else expect([phone, statuses[i]]).toEqual([phone, expect.not.stringMatching(/^202$/)]);
+    });
+    expect(statuses).not.toContain(500);
+    // The stopped worker holds no job: what it had in hand finished, the rest was never taken.
+    const locked = await db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM graphile_worker._private_jobs WHERE locked_at IS NOT NULL',
+    );
+    expect(locked[0].n).toBe(0);
+    const leftover = (await unfinished(db, { phones: batch })).length;
+
+    dnz.behave('ok');
+    await spawn(env);
+    await waitFor(async () => (await unfinished(db, { phones: batch })).length === 0, {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      what: 'the second instance to finish the queue',
+    });
+    const finished = await db.query<{ phone: string; delivery_status: string }>(
+      'SELECT phone, delivery_status::text FROM one_time_codes WHERE phone = ANY($1)',
+      [batch],
+    );
+    expect(finished.every((r) => r.delivery_status === 'sent')).toBe(true);
+    // Each stored send reached DNZ exactly once, across both instances.
+    for (const phone of storedPhones) {
+      expect([phone, dnz.requests.filter((r) => (r.json as Body)?.number === phone).length]).toEqual([
+        phone,
+        1,
+      ]);
+    }
+    console.log(`SIGTERM test: ${storedPhones.size} stored, ${leftover} left for the second instance`);
+    expect(runReconcile(db.url, 0)).toMatchObject({ status: 0, lines: [] });
+  }, 60_000);
+});

@@ -21,6 +21,9 @@ export function createAdapter(config: AppConfig): FastifyAdapter {
     // A request trickled byte by byte is cut off; idle keep-alive sockets are closed.
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
+    // Node enforces requestTimeout only when it sweeps its connections, every 30 s by default: a
+    // trickled request would hold its socket for up to 30 s past the timeout. Sweep every second.
+    http: { connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs) },
     keepAliveTimeout: 65_000,
     maxParamLength: 128,
     return503OnClosing: true,

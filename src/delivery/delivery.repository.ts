@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma } from '../generated/prisma/client.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 
 /**
@@ -7,8 +6,65 @@ import { PrismaService } from '../prisma/prisma.service.js';
  * answered 401/403 in the last 5 minutes (after that they get a fresh try, so fixing a key needs
  * no restart and no manual reset).
  */
-const UNHEALTHY = Prisma.sql`state NOT IN ('connected', 'healthy')
+const UNHEALTHY = `state NOT IN ('connected', 'healthy')
   AND NOT (state = 'misconfigured' AND updated_at < now() - interval '5 minutes')`;
+
+// The statements every delivery runs, as named prepared statements (PrismaService.hot).
+const PREPARE = {
+  name: 'delivery_prepare',
+  text: `
+    WITH doubt AS (
+      UPDATE delivery_attempts SET outcome = 'in_doubt'
+      WHERE code_id = $1::uuid AND outcome = 'in_flight' RETURNING provider
+    )
+    SELECT c.phone, c.purpose, c.locale, c.status::text AS status, c.expires_at AS "expiresAt",
+           c.created_at AS "createdAt", w.last_inbound_at AS "lastInboundAt", w.opted_out_at AS "optedOutAt",
+           ARRAY(SELECT DISTINCT provider FROM doubt) AS "inDoubt",
+           (SELECT coalesce(json_object_agg(provider, state), '{}'::json) FROM provider_states
+            WHERE ${UNHEALTHY}) AS unhealthy
+    FROM one_time_codes c LEFT JOIN whatsapp_contacts w ON w.phone = c.phone
+    WHERE c.id = $1::uuid`,
+};
+const START_ATTEMPT = {
+  name: 'delivery_start_attempt',
+  text: `
+    INSERT INTO delivery_attempts (id, code_id, provider, outcome, duration_ms)
+    SELECT gen_random_uuid(), id, $2::text, 'in_flight', 0 FROM one_time_codes
+    WHERE id = $1::uuid AND status = 'pending' AND expires_at > $3::timestamptz
+    RETURNING id::text`,
+};
+const FINISH_ATTEMPT = {
+  name: 'delivery_finish_attempt',
+  text: `
+    UPDATE delivery_attempts SET outcome = $2::text, provider_message_id = COALESCE($3::text, provider_message_id),
+      provider_status = $4::text, error_code = $5::text, duration_ms = $6::int
+    WHERE id = $1::uuid`,
+};
+const RECORD_SENT = {
+  name: 'delivery_record_sent',
+  text: `
+    WITH attempt AS (
+      UPDATE delivery_attempts SET outcome = 'sent', provider_message_id = $3::text, provider_status = $4::text,
+        error_code = NULL, duration_ms = $5::int
+      WHERE id = $1::uuid
+    )
+    UPDATE one_time_codes SET delivery_status = 'sent', delivery_provider = $6::text, delivery_message_id = $3::text,
+      delivery_error = NULL, sent_at = COALESCE(sent_at, $7::timestamptz), delivery_updated_at = $7::timestamptz
+    WHERE id = $2::uuid AND delivery_status IN ('queued', 'sent', 'failed')`,
+};
+const MARK_DELIVERED = {
+  name: 'delivery_mark_delivered',
+  text: `
+    UPDATE one_time_codes SET delivery_status = 'delivered', delivered_at = COALESCE(delivered_at, $2::timestamptz),
+      delivery_updated_at = $2::timestamptz
+    WHERE id = $1::uuid AND delivery_status IN ('queued', 'sent')`,
+};
+const MARK_FAILED = {
+  name: 'delivery_mark_failed',
+  text: `
+    UPDATE one_time_codes SET delivery_status = 'failed', delivery_error = $2::text, delivery_updated_at = $3::timestamptz
+    WHERE id = $1::uuid AND delivery_status IN ('queued', 'sent')`,
+};
 
 export interface DeliveryTarget {
   phone: string;
@@ -65,20 +121,9 @@ export class DeliveryRepository {
    * providers to skip (see unhealthyProviders).
    */
   async prepare(codeId: string): Promise<PreparedDelivery | undefined> {
-    const rows = await this.prisma.$queryRaw<
-      (DeliveryTarget & { inDoubt: string[]; unhealthy: Record<string, string> })[]
-    >`
-      WITH doubt AS (
-        UPDATE delivery_attempts SET outcome = 'in_doubt'
-        WHERE code_id = ${codeId}::uuid AND outcome = 'in_flight' RETURNING provider
-      )
-      SELECT c.phone, c.purpose, c.locale, c.status::text AS status, c.expires_at AS "expiresAt",
-             c.created_at AS "createdAt", w.last_inbound_at AS "lastInboundAt", w.opted_out_at AS "optedOutAt",
-             ARRAY(SELECT DISTINCT provider FROM doubt) AS "inDoubt",
-             (SELECT coalesce(json_object_agg(provider, state), '{}'::json) FROM provider_states
-              WHERE ${UNHEALTHY}) AS unhealthy
-      FROM one_time_codes c LEFT JOIN whatsapp_contacts w ON w.phone = c.phone
-      WHERE c.id = ${codeId}::uuid`;
+    const rows = await this.prisma.hot<
+      DeliveryTarget & { inDoubt: string[]; unhealthy: Record<string, string> }
+    >(PREPARE, [codeId]);
     const row = rows[0];
     if (!row) return undefined;
     const { inDoubt, unhealthy, ...target } = row;
@@ -91,12 +136,7 @@ export class DeliveryRepository {
    * undefined when it is not, and nothing is recorded.
    */
   async startAttempt(codeId: string, provider: string, now: Date): Promise<string | undefined> {
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
-      INSERT INTO delivery_attempts (id, code_id, provider, outcome, duration_ms)
-      SELECT gen_random_uuid(), id, ${provider}, 'in_flight', 0 FROM one_time_codes
-      WHERE id = ${codeId}::uuid AND status = 'pending' AND expires_at > ${now}
-      RETURNING id`;
-    return rows[0]?.id;
+    return (await this.prisma.hot<{ id: string }>(START_ATTEMPT, [codeId, provider, now]))[0]?.id;
   }
 
   /** A provider that was not tried (circuit open, instance down, misconfigured), as one finished attempt. */
@@ -111,11 +151,14 @@ export class DeliveryRepository {
     outcome: AttemptOutcome,
     fields: { providerMessageId?: string; providerStatus?: string; errorCode?: string; durationMs: number },
   ): Promise<void> {
-    await this.prisma.$executeRaw`
-      UPDATE delivery_attempts SET outcome = ${outcome}, provider_message_id = COALESCE(${fields.providerMessageId ?? null}, provider_message_id),
-        provider_status = ${fields.providerStatus ?? null}, error_code = ${fields.errorCode ?? null},
-        duration_ms = ${Math.round(fields.durationMs)}
-      WHERE id = ${attemptId}::uuid`;
+    await this.prisma.hot(FINISH_ATTEMPT, [
+      attemptId,
+      outcome,
+      fields.providerMessageId ?? null,
+      fields.providerStatus ?? null,
+      fields.errorCode ?? null,
+      Math.round(fields.durationMs),
+    ]);
   }
 
   /** The provider took the message: its attempt and the code's delivery status, in one statement. */
@@ -125,28 +168,23 @@ export class DeliveryRepository {
     sent: { provider: string; providerMessageId: string; providerStatus?: string; durationMs: number },
     at: Date,
   ): Promise<void> {
-    await this.prisma.$executeRaw`
-      WITH attempt AS (
-        UPDATE delivery_attempts SET outcome = 'sent', provider_message_id = ${sent.providerMessageId},
-          provider_status = ${sent.providerStatus ?? null}, error_code = NULL, duration_ms = ${Math.round(sent.durationMs)}
-        WHERE id = ${attemptId}::uuid
-      )
-      UPDATE one_time_codes SET delivery_status = 'sent', delivery_provider = ${sent.provider},
-        delivery_message_id = ${sent.providerMessageId}, delivery_error = NULL, sent_at = COALESCE(sent_at, ${at}),
-        delivery_updated_at = ${at}
-      WHERE id = ${codeId}::uuid AND delivery_status IN ('queued', 'sent', 'failed')`;
+    await this.prisma.hot(RECORD_SENT, [
+      attemptId,
+      codeId,
+      sent.providerMessageId,
+      sent.providerStatus ?? null,
+      Math.round(sent.durationMs),
+      sent.provider,
+      at,
+    ]);
   }
 
   async markDelivered(codeId: string, at: Date): Promise<void> {
-    await this.prisma.$executeRaw`
-      UPDATE one_time_codes SET delivery_status = 'delivered', delivered_at = COALESCE(delivered_at, ${at}), delivery_updated_at = ${at}
-      WHERE id = ${codeId}::uuid AND delivery_status IN ('queued', 'sent')`;
+    await this.prisma.hot(MARK_DELIVERED, [codeId, at]);
   }
 
   async markFailed(codeId: string, error: string, at: Date): Promise<void> {
-    await this.prisma.$executeRaw`
-      UPDATE one_time_codes SET delivery_status = 'failed', delivery_error = ${error}, delivery_updated_at = ${at}
-      WHERE id = ${codeId}::uuid AND delivery_status IN ('queued', 'sent')`;
+    await this.prisma.hot(MARK_FAILED, [codeId, error, at]);
   }
 
   /** Fallback after a provider reported failure: new digits for the still-pending code. */

@@ -123,7 +123,7 @@ export class DeliveryRepository {
   async prepare(codeId: string): Promise<PreparedDelivery | undefined> {
     const rows = await this.prisma.hot<
       DeliveryTarget & { inDoubt: string[]; unhealthy: Record<string, string> }
-    >(PREPARE, [codeId]);
+    >(PREPARE, [codeId], this.prisma.workerPool);
     const row = rows[0];
     if (!row) return undefined;
     const { inDoubt, unhealthy, ...target } = row;
@@ -136,7 +136,9 @@ export class DeliveryRepository {
    * undefined when it is not, and nothing is recorded.
    */
   async startAttempt(codeId: string, provider: string, now: Date): Promise<string | undefined> {
-    return (await this.prisma.hot<{ id: string }>(START_ATTEMPT, [codeId, provider, now]))[0]?.id;
+    return (
+      await this.prisma.hot<{ id: string }>(START_ATTEMPT, [codeId, provider, now], this.prisma.workerPool)
+    )[0]?.id;
   }
 
   /** A provider that was not tried (circuit open, instance down, misconfigured), as one finished attempt. */
@@ -151,14 +153,18 @@ export class DeliveryRepository {
     outcome: AttemptOutcome,
     fields: { providerMessageId?: string; providerStatus?: string; errorCode?: string; durationMs: number },
   ): Promise<void> {
-    await this.prisma.hot(FINISH_ATTEMPT, [
-      attemptId,
-      outcome,
-      fields.providerMessageId ?? null,
-      fields.providerStatus ?? null,
-      fields.errorCode ?? null,
-      Math.round(fields.durationMs),
-    ]);
+    await this.prisma.hot(
+      FINISH_ATTEMPT,
+      [
+        attemptId,
+        outcome,
+        fields.providerMessageId ?? null,
+        fields.providerStatus ?? null,
+        fields.errorCode ?? null,
+        Math.round(fields.durationMs),
+      ],
+      this.prisma.workerPool,
+    );
   }
 
   /** The provider took the message: its attempt and the code's delivery status, in one statement. */
@@ -168,23 +174,27 @@ export class DeliveryRepository {
     sent: { provider: string; providerMessageId: string; providerStatus?: string; durationMs: number },
     at: Date,
   ): Promise<void> {
-    await this.prisma.hot(RECORD_SENT, [
-      attemptId,
-      codeId,
-      sent.providerMessageId,
-      sent.providerStatus ?? null,
-      Math.round(sent.durationMs),
-      sent.provider,
-      at,
-    ]);
+    await this.prisma.hot(
+      RECORD_SENT,
+      [
+        attemptId,
+        codeId,
+        sent.providerMessageId,
+        sent.providerStatus ?? null,
+        Math.round(sent.durationMs),
+        sent.provider,
+        at,
+      ],
+      this.prisma.workerPool,
+    );
   }
 
   async markDelivered(codeId: string, at: Date): Promise<void> {
-    await this.prisma.hot(MARK_DELIVERED, [codeId, at]);
+    await this.prisma.hot(MARK_DELIVERED, [codeId, at], this.prisma.workerPool);
   }
 
   async markFailed(codeId: string, error: string, at: Date): Promise<void> {
-    await this.prisma.hot(MARK_FAILED, [codeId, error, at]);
+    await this.prisma.hot(MARK_FAILED, [codeId, error, at], this.prisma.workerPool);
   }
 
   /** Fallback after a provider reported failure: new digits for the still-pending code. */

@@ -8,15 +8,9 @@ import {
 import { Logger as GraphileLogger, run, type Runner, type TaskList } from 'graphile-worker';
 import { Clock } from '../common/clock/clock.js';
 import { summarize } from '../common/errors/all-exceptions.filter.js';
-import {
-  databaseConfig,
-  type DatabaseConfig,
-  deliveryConfig,
-  type DeliveryConfig,
-  otpConfig,
-  type OtpConfig,
-} from '../config/index.js';
+import { deliveryConfig, type DeliveryConfig, otpConfig, type OtpConfig } from '../config/index.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { PrismaService } from '../prisma/prisma.service.js';
 import {
   DELIVER_OTP_TASK,
   type DeliverOtpPayload,
@@ -48,7 +42,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
     @Inject(deliveryConfig.KEY) private readonly config: DeliveryConfig,
-    @Inject(databaseConfig.KEY) private readonly database: DatabaseConfig,
+    private readonly prisma: PrismaService,
     @Inject(otpConfig.KEY) private readonly otp: OtpConfig,
   ) {}
 
@@ -62,7 +56,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       // A job held by a worker that died (kill -9, OOM) is released before this one starts.
       await this.repository.releaseStaleLocks(this.config.lockTimeoutSeconds);
       const runner = await run({
-        connectionString: this.database.url,
+        // Its own pool (PrismaService.workerPool), shared with the delivery statements only.
+        pgPool: this.prisma.workerPool,
         concurrency: this.config.concurrency,
         noHandleSignals: true,
         pollInterval: 2000,

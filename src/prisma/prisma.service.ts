@@ -24,35 +24,52 @@ export interface HotStatement {
 @Injectable()
 export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   private readonly logger = new Logger(PrismaService.name);
+  /** The API's connections (and Prisma's). */
   readonly pool: pg.Pool;
+  /**
+   * The delivery worker's connections: graphile-worker's own queries and the delivery statements.
+   * A bulkhead: however many deliveries are in flight, API requests never wait behind them.
+   */
+  readonly workerPool: pg.Pool;
 
   constructor(@Inject(databaseConfig.KEY) config: DatabaseConfig) {
-    const pool = new pg.Pool({
-      connectionString: config.url,
-      max: config.poolSize,
-      connectionTimeoutMillis: config.connectTimeoutMs,
-      idleTimeoutMillis: 30_000,
-      // Server-side bound on any statement, and a client-side bound for when the server is gone.
-      statement_timeout: config.statementTimeoutMs,
-      query_timeout: config.statementTimeoutMs + 1000,
-      keepAlive: true,
-      application_name: 'whatsapp-otp-service',
-    });
+    const pool = createPool(config, config.poolSize, 'whatsapp-otp-service');
     super({ adapter: new PrismaPg(pool) });
     this.pool = pool;
+    this.workerPool = createPool(config, config.workerPoolSize, 'whatsapp-otp-service-worker');
     // An idle connection that breaks (the database restarted) is dropped by the pool; without a
     // listener the 'error' event would crash the process.
-    pool.on('error', (error) => this.logger.warn({ err: error.message }, 'idle database connection lost'));
+    for (const p of [this.pool, this.workerPool]) {
+      p.on('error', (error) => this.logger.warn({ err: error.message }, 'idle database connection lost'));
+    }
   }
 
-  /** Runs a hot-path statement as a named prepared statement on the shared pool. */
-  async hot<R extends pg.QueryResultRow>(statement: HotStatement, values: unknown[]): Promise<R[]> {
-    const result = await this.pool.query<R>({ name: statement.name, text: statement.text, values });
+  /** Runs a hot-path statement as a named prepared statement, on the API's pool by default. */
+  async hot<R extends pg.QueryResultRow>(
+    statement: HotStatement,
+    values: unknown[],
+    pool: pg.Pool = this.pool,
+  ): Promise<R[]> {
+    const result = await pool.query<R>({ name: statement.name, text: statement.text, values });
     return result.rows;
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.workerPool.end()]);
   }
+}
+
+function createPool(config: DatabaseConfig, max: number, applicationName: string): pg.Pool {
+  return new pg.Pool({
+    connectionString: config.url,
+    max,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    // Server-side bound on any statement, and a client-side bound for when the server is gone.
+    statement_timeout: config.statementTimeoutMs,
+    query_timeout: config.statementTimeoutMs + 1000,
+    keepAlive: true,
+    application_name: applicationName,
+  });
 }

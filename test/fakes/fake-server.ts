@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { rememberProviderRequest } from '../helpers/log-leaks.js';
 
 /** One request as it arrived on the wire. */
 export interface RecordedRequest {
@@ -178,6 +179,8 @@ export async function startFakeServer(router: FakeRouter): Promise<FakeServer> {
       receivedAt: Date.now(),
     };
     requests.push(req);
+    // What the service sent a provider (its credentials, the code) must never reach its logs.
+    rememberProviderRequest(req.headers, req.json);
 
     const play = async <M extends string>(behaviour: Behaviour<M>, mode: (mode: M) => FakeReply) => {
       let current = behaviour as M | CommonBehaviour;

@@ -6,6 +6,7 @@ import { AppModule } from '../../src/app.module.js';
 import { Clock } from '../../src/common/clock/clock.js';
 import { appConfig } from '../../src/config/index.js';
 import { FakeClock } from './fake-clock.js';
+import { assertNoLeaks, rememberSecretsIn } from './log-leaks.js';
 
 export interface HttpResponse<T = Record<string, unknown>> {
   status: number;
@@ -18,7 +19,7 @@ export interface TestApp {
   app: NestFastifyApplication;
   url: string;
   clock: FakeClock;
-  /** Every log line the app wrote (JSON), for scanning. */
+  /** Every log line the app wrote (JSON); scanned for secrets by close() (test/helpers/log-leaks.ts). */
   logs: string[];
   request<T = Record<string, unknown>>(
     method: string,
@@ -53,6 +54,7 @@ const sharedLogStream = new Writable({
 export async function startApp(
   options: { env?: Record<string, string | undefined>; logLevel?: string } = {},
 ): Promise<TestApp> {
+  rememberSecretsIn(options.env ?? {});
   const saved = { ...process.env };
   Object.assign(process.env, { LOG_LEVEL: options.logLevel ?? 'debug' }, options.env);
   for (const [k, v] of Object.entries(options.env ?? {})) if (v === undefined) delete process.env[k];
@@ -95,7 +97,12 @@ export async function startApp(
       }
       return { status: res.status, headers: res.headers, body: parsed as never, text };
     },
-    close: () => app.close(),
+    // Every app's logs are scanned when it closes: a leaked code, key, Bearer value or phone
+    // number fails the test file that closed it.
+    async close() {
+      await app.close();
+      assertNoLeaks(logs, `logs of the app at ${url}`);
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { deriveKeys, PayloadCipher } from '../../src/common/crypto/index.js';
 import { TEST_ENV } from '../setup/test-env.js';
 import { withDb } from './db.js';
+import { rememberCode } from './log-leaks.js';
 
 /**
  * The code of an issued verification, read the way the delivery worker reads it: from its queued
@@ -15,5 +16,7 @@ export async function issuedCode(id: string, secret = TEST_ENV.OTP_HASH_SECRET):
     return res.rows[0];
   });
   if (!row) throw new Error(`no queued delivery job for ${id}`);
-  return new PayloadCipher(deriveKeys(secret.split(','))).decrypt(row.payload.c, id);
+  const code = new PayloadCipher(deriveKeys(secret.split(','))).decrypt(row.payload.c, id);
+  rememberCode(code);
+  return code;
 }

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import pg from 'pg';
+import { rememberPhone } from './log-leaks.js';
 
 /** A direct connection to the test database, for looking at what the service stored. */
 export async function withDb<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -19,5 +20,7 @@ const base = randomInt(0, 10_000) * 1_000;
 /** A distinct valid Ghanaian mobile number per call, so tests never share codes or buckets. */
 export function uniquePhone(): string {
   counter += 1;
-  return `+23324${String(base + counter).padStart(7, '0')}`;
+  const phone = `+23324${String(base + counter).padStart(7, '0')}`;
+  rememberPhone(phone);
+  return phone;
 }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { TEST_ENV } from '../setup/test-env.js';
+import { assertNoLeaks, rememberSecretsIn } from './log-leaks.js';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -8,6 +9,20 @@ export interface ServiceProcess {
   stdout: string[];
   stderr: string[];
   exited: Promise<number | null>;
+}
+
+/** Appends each complete line of `stream` to `lines` (a line split across chunks stays whole). */
+function collectLines(stream: NodeJS.ReadableStream | null, lines: string[]): void {
+  let rest = '';
+  stream?.on('data', (d: Buffer) => {
+    const parts = (rest + d.toString()).split('\n');
+    rest = parts.pop() ?? '';
+    lines.push(...parts.filter(Boolean));
+  });
+  stream?.on('end', () => {
+    if (rest) lines.push(rest);
+    rest = '';
+  });
 }
 
 export async function freePort(): Promise<number> {
@@ -19,8 +34,48 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Every service this test file spawned: their output is scanned for secrets once the file ends. */
+const spawned: ServiceProcess[] = [];
+const CONSOLE_PROVIDER_BANNER = '[DEVELOPMENT ONLY: console WhatsApp provider';
+
+/**
+ * A service's log lines: stdout (pino) and stderr, minus the console provider's development
+ * banners (it prints the message, code included, to stderr on purpose and never through the logger).
+ */
+export function logLinesOf(svc: ServiceProcess): string[] {
+  const stderr: string[] = [];
+  for (let i = 0; i < svc.stderr.length; i++) {
+    if (svc.stderr[i].includes(CONSOLE_PROVIDER_BANNER)) i += 2;
+    else stderr.push(svc.stderr[i]);
+  }
+  return [...svc.stdout, ...stderr];
+}
+
+const outputClosed = (svc: ServiceProcess) =>
+  Promise.all(
+    [svc.child.stdout, svc.child.stderr].map(
+      (stream) =>
+        new Promise<void>((resolve) => {
+          if (!stream || stream.closed) resolve();
+          else stream.once('close', () => resolve());
+        }),
+    ),
+  );
+
+// Registered when a test file imports this module: runs after the file's own afterAll hooks.
+afterAll(async () => {
+  for (const svc of spawned) {
+    if (svc.child.exitCode === null && svc.child.signalCode === null) svc.child.kill('SIGKILL');
+  }
+  await Promise.all(spawned.map((svc) => svc.exited.then(() => outputClosed(svc))));
+  spawned.forEach((svc, i) =>
+    assertNoLeaks(logLinesOf(svc), `output of spawned service #${i + 1} (${svc.url})`),
+  );
+});
+
 /** Runs the production build (`node dist/main.js`) as its own process. */
 export function spawnService(env: Record<string, string | undefined>, port = 0): ServiceProcess {
+  rememberSecretsIn(env);
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: process.cwd(),
     env: {
@@ -35,10 +90,12 @@ export function spawnService(env: Record<string, string | undefined>, port = 0):
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
-  child.stdout?.on('data', (d: Buffer) => stdout.push(...d.toString().split('\n').filter(Boolean)));
-  child.stderr?.on('data', (d: Buffer) => stderr.push(...d.toString().split('\n').filter(Boolean)));
+  collectLines(child.stdout, stdout);
+  collectLines(child.stderr, stderr);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, url: `http://127.0.0.1:${port}`, stdout, stderr, exited };
+  const svc = { child, url: `http://127.0.0.1:${port}`, stdout, stderr, exited };
+  spawned.push(svc);
+  return svc;
 }
 
 export async function waitForHttp(url: string, timeoutMs = 10_000): Promise<void> {

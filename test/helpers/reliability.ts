@@ -2,7 +2,6 @@ import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { RecordedRequest } from '../fakes/index.js';
-import { TEST_ENV } from '../setup/test-env.js';
 
 /**
  * A database of its own for one spec file, migrated with the project's command. The e2e files run
@@ -124,39 +123,5 @@ export function codeIn(request: RecordedRequest): string | undefined {
   return /\b(\d{4,10})\b/.exec(json?.message ?? json?.text ?? '')?.[1];
 }
 
-/**
- * Secrets that must never appear in logs: every issued code, client API keys, provider keys,
- * Bearer values and the full phone numbers used (with or without the `+`).
- */
-export interface LogSecrets {
-  codes?: Iterable<string>;
-  phones?: Iterable<string>;
-  keys?: Iterable<string>;
-}
-
-export const STATIC_SECRETS = [
-  ...TEST_ENV.CLIENT_API_KEYS.split(',').map((pair) => pair.split(':')[1]),
-  TEST_ENV.OTP_HASH_SECRET,
-  'dnz-test-key',
-  'wa_live_test_key',
-];
-
-/** Every offending (secret kind, line) pair in `lines`; empty when the logs are clean. */
-export function leaksIn(lines: string[], secrets: LogSecrets = {}): string[] {
-  const leaks: string[] = [];
-  const keys = [...STATIC_SECRETS, ...(secrets.keys ?? [])];
-  const codes = [...new Set(secrets.codes ?? [])];
-  const phones = [...new Set(secrets.phones ?? [])].map((p) => p.replace(/^\+/, ''));
-  for (const line of lines) {
-    for (const key of keys)
-      if (line.includes(key)) leaks.push(`key ${key.slice(0, 4)}…: ${line.slice(0, 300)}`);
-    if (/Bearer\s+[A-Za-z0-9._~+/-]{4,}/i.test(line)) leaks.push(`bearer: ${line.slice(0, 300)}`);
-    for (const phone of phones) if (line.includes(phone)) leaks.push(`phone ${phone}: ${line.slice(0, 300)}`);
-    for (const code of codes) {
-      if (new RegExp(`(?<![0-9A-Za-z])${code}(?![0-9A-Za-z])`).test(line)) {
-        leaks.push(`code ${code}: ${line.slice(0, 300)}`);
-      }
-    }
-  }
-  return leaks;
-}
+// The log scanner lives in log-leaks.ts (used by every app and spawned service in the suite).
+export { leaksIn, type LogSecrets, STATIC_SECRETS } from './log-leaks.js';

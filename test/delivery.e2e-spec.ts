@@ -1,6 +1,7 @@
 import { startApp, type TestApp } from './helpers/app.js';
 import { uniquePhone, withDb } from './helpers/db.js';
 import { waitFor } from './helpers/wait.js';
+import { OtpCrypto } from '../src/otp/otp.crypto.js';
 import {
   type DnzFake,
   type EnoSendFake,
@@ -114,6 +115,28 @@ describe('delivery: queue, providers, fallback', () => {
       expect(sent?.headers.authorization).toBe(`Bearer ${enosend.apiKey}`);
     },
   );
+
+  it("the send's job run again after the message went out (its completion lost) sends nothing", async () => {
+    const phone = uniquePhone();
+    const { body } = await send(phone);
+    const id = body.id as string;
+    const before = await settled(id);
+    expect(before.delivery).toMatchObject({ status: 'sent', provider: 'dnz' });
+    const message = dnz.requests.find((r) => (r.json as Body)?.number === phone)?.json as { message: string };
+    const code = /\b(\d{6})\b/.exec(message.message)?.[1] as string;
+    // The same job again, as the queue runs it when a worker lost the job's completion.
+    const payload = { id, c: t.app.get(OtpCrypto).cipher.encrypt(code, id) };
+    await withDb((db) =>
+      db.query(`SELECT graphile_worker.add_job('deliver-otp', $1::json, job_key => $2)`, [
+        JSON.stringify(payload),
+        id,
+      ]),
+    );
+    await waitFor(async () => (await jobFor(id)) === 0, { what: 'the repeated job to run' });
+    expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(1);
+    expect(enosend.sendRequests().filter((r) => (r.json as Body)?.number === phone.slice(1))).toHaveLength(0);
+    expect((await status(id)).delivery).toEqual(before.delivery);
+  });
 
   it('a provider answering 401 is marked misconfigured and skipped by the next sends', async () => {
     dnz.behave('invalid_api_key');

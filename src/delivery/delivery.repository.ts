@@ -19,7 +19,10 @@ const PREPARE = {
     )
     SELECT c.phone, c.purpose, c.locale, c.status::text AS status, c.expires_at AS "expiresAt",
            c.created_at AS "createdAt", w.last_inbound_at AS "lastInboundAt", w.opted_out_at AS "optedOutAt",
+           c.delivery_status::text AS "deliveryStatus",
            ARRAY(SELECT DISTINCT provider FROM doubt) AS "inDoubt",
+           ARRAY(SELECT DISTINCT provider FROM delivery_attempts
+                 WHERE code_id = $1::uuid AND outcome IN ('sent', 'delivered', 'not_delivered')) AS "tookIt",
            (SELECT coalesce(json_object_agg(provider, state), '{}'::json) FROM provider_states
             WHERE ${UNHEALTHY}) AS unhealthy
     FROM one_time_codes c LEFT JOIN whatsapp_contacts w ON w.phone = c.phone
@@ -75,12 +78,16 @@ export interface DeliveryTarget {
   createdAt: Date;
   lastInboundAt: Date | null;
   optedOutAt: Date | null;
+  /** queued until a provider took the message (sent, delivered, read) or delivery failed. */
+  deliveryStatus: string;
 }
 
 export interface PreparedDelivery {
   target: DeliveryTarget;
   /** Providers that may have sent this code already (a worker died during their call). */
   inDoubt: Set<string>;
+  /** Providers that took this code's message in an earlier run of the job. */
+  tookIt: Set<string>;
   /** Provider → state, for providers to skip now. */
   unhealthy: Map<string, string>;
 }
@@ -118,16 +125,22 @@ export class DeliveryRepository {
    * Everything a delivery needs before its first provider call, in one round trip: the code and
    * its contact, the providers a dead worker left an attempt in flight with (marked `in_doubt`
    * here: the message may have gone out, so they are never tried again for this code), and the
-   * providers to skip (see unhealthyProviders).
+   * providers that already took the message in an earlier run, and the providers to skip now
+   * (see UNHEALTHY).
    */
   async prepare(codeId: string): Promise<PreparedDelivery | undefined> {
     const rows = await this.prisma.hot<
-      DeliveryTarget & { inDoubt: string[]; unhealthy: Record<string, string> }
+      DeliveryTarget & { inDoubt: string[]; tookIt: string[]; unhealthy: Record<string, string> }
     >(PREPARE, [codeId], this.prisma.workerPool);
     const row = rows[0];
     if (!row) return undefined;
-    const { inDoubt, unhealthy, ...target } = row;
-    return { target, inDoubt: new Set(inDoubt), unhealthy: new Map(Object.entries(unhealthy ?? {})) };
+    const { inDoubt, tookIt, unhealthy, ...target } = row;
+    return {
+      target,
+      inDoubt: new Set(inDoubt),
+      tookIt: new Set(tookIt),
+      unhealthy: new Map(Object.entries(unhealthy ?? {})),
+    };
   }
 
   /**

@@ -40,7 +40,7 @@ export class DeliveryService {
       return;
     }
     const code = this.crypto.cipher.decrypt(payload.c, payload.id);
-    await this.run(payload.id, code, this.router.after());
+    await this.run(payload.id, code, this.router.after(), 'first');
   }
 
   /** A provider reported failure after accepting: new digits, through the providers after it. */
@@ -58,14 +58,31 @@ export class DeliveryService {
       code,
     );
     if (!(await this.repository.rekey(payload.id, hash, keyId, this.clock.now()))) return;
-    await this.run(payload.id, code, providers);
+    await this.run(payload.id, code, providers, 'fallback');
   }
 
-  private async run(codeId: string, code: string, providers: WhatsAppProvider[]): Promise<void> {
+  /**
+   * `first`: the send's own job. It can run again after it already handed the message over (its
+   * completion was lost with the database connection; the lock was then released): a delivery that
+   * is no longer `queued` is left alone, and a provider never gets the same code twice.
+   */
+  private async run(
+    codeId: string,
+    code: string,
+    providers: WhatsAppProvider[],
+    kind: 'first' | 'fallback',
+  ): Promise<void> {
     const prepared = await this.repository.prepare(codeId);
     const now = this.clock.now();
     if (!prepared) return;
-    const { target, inDoubt, unhealthy } = prepared;
+    const { target, inDoubt, tookIt, unhealthy } = prepared;
+    if (kind === 'first' && target.deliveryStatus !== 'queued') {
+      this.logger.log(
+        { codeId, deliveryStatus: target.deliveryStatus },
+        'delivery already finished; job re-run ignored',
+      );
+      return;
+    }
     if (target.status !== 'pending' || target.expiresAt <= now) {
       // Verified, burnt, replaced or expired before it went out: nothing is sent.
       await this.repository.markFailed(codeId, NO_LONGER_VALID, now);
@@ -88,6 +105,7 @@ export class DeliveryService {
     let lastError = 'no_provider_available';
     for (const provider of providers) {
       // Attempts a dead worker left in flight may have gone out: never the same provider twice.
+      if (tookIt.has(provider.name)) continue;
       if (inDoubt.has(provider.name)) {
         lastError = 'in_doubt_after_crash';
         continue;

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
@@ -30,7 +31,31 @@ export function createAdapter(config: AppConfig): FastifyAdapter {
     forceCloseConnections: 'idle',
     logger: false,
     genReqId: (req: IncomingMessage) => requestIdOf(req),
+    clientErrorHandler,
   });
+}
+
+/**
+ * Errors Node's HTTP parser raises before a request exists (a request that did not arrive within
+ * the request timeout, headers over the size limit, bytes that are not HTTP): answered with the
+ * contract's error body, like every other error, then the socket is closed.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'request_timeout', 'The request did not arrive within the time allowed']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'The request headers are too large']
+        : [400, 'Bad Request', 'invalid_request', 'Malformed HTTP request'];
+  const body = JSON.stringify({ statusCode: status, code, message });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /** Everything applied to the application instance after creation, in main.ts and in tests alike. */

@@ -81,6 +81,7 @@ describe('reliability: request limits (header size, streamed body size, slow cli
       `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`,
     ]);
     expect(statusOf(res.response)).toBe(431);
+    expect(res.response).toContain('{"statusCode":431,"code":"headers_too_large"');
     await stillUp();
   });
 
@@ -118,6 +119,7 @@ describe('reliability: request limits (header size, streamed body size, slow cli
     expect(res.closedAfterMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS);
     expect(res.closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + 2500);
     expect(statusOf(res.response)).toBe(408);
+    expect(res.response).toContain('{"statusCode":408,"code":"request_timeout"');
     expect(await storedFor(phone)).toBe(0);
     await stillUp();
   });

@@ -78,6 +78,16 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Example> = {
   not_found: { statusCode: 404, code: 'not_found', message: 'No verification with this id' },
   route_not_found: { statusCode: 404, code: 'route_not_found', message: 'Route not found' },
   method_not_allowed: { statusCode: 405, code: 'method_not_allowed', message: 'Method not allowed' },
+  request_timeout: {
+    statusCode: 408,
+    code: 'request_timeout',
+    message: 'The request did not arrive within the time allowed',
+  },
+  headers_too_large: {
+    statusCode: 431,
+    code: 'headers_too_large',
+    message: 'The request headers are too large',
+  },
   idempotency_in_progress: {
     statusCode: 409,
     code: 'idempotency_in_progress',

@@ -332,6 +332,8 @@ function serviceEnv(port, fakePort) {
     THROTTLE_VERIFY_PER_PHONE_HOUR: HIGH,
     THROTTLE_VERIFY_PER_IP_HOUR: HIGH,
     OTP_GLOBAL_SENDS_PER_MINUTE: HIGH,
+    // e.g. BENCH_SERVICE_ENV='{"DATABASE_WORKER_SYNCHRONOUS_COMMIT":"false"}' (reported in the notes)
+    ...JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}'),
   };
 }
 const THROTTLE_NOTE = `${

@@ -2,6 +2,7 @@ import { startApp, type TestApp } from './helpers/app.js';
 import { uniquePhone, withDb } from './helpers/db.js';
 import { waitFor } from './helpers/wait.js';
 import { OtpCrypto } from '../src/otp/otp.crypto.js';
+import { PrismaService } from '../src/prisma/prisma.service.js';
 import {
   type DnzFake,
   type EnoSendFake,
@@ -136,6 +137,15 @@ describe('delivery: queue, providers, fallback', () => {
     expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(1);
     expect(enosend.sendRequests().filter((r) => (r.json as Body)?.number === phone.slice(1))).toHaveLength(0);
     expect((await status(id)).delivery).toEqual(before.delivery);
+  });
+
+  it("the API's commits wait for the WAL flush; the worker's bookkeeping does not (DATABASE_WORKER_SYNCHRONOUS_COMMIT)", async () => {
+    const prisma = t.app.get(PrismaService);
+    const setting = async (pool: typeof prisma.pool) =>
+      (await pool.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]
+        .synchronous_commit;
+    expect(await setting(prisma.pool)).toBe('on');
+    expect(await setting(prisma.workerPool)).toBe('off');
   });
 
   it('a provider answering 401 is marked misconfigured and skipped by the next sends', async () => {

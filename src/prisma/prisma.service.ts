@@ -36,7 +36,9 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
     const pool = createPool(config, config.poolSize, 'whatsapp-otp-service');
     super({ adapter: new PrismaPg(pool) });
     this.pool = pool;
-    this.workerPool = createPool(config, config.workerPoolSize, 'whatsapp-otp-service-worker');
+    this.workerPool = createPool(config, config.workerPoolSize, 'whatsapp-otp-service-worker', {
+      synchronousCommit: config.workerSynchronousCommit,
+    });
     // An idle connection that breaks (the database restarted) is dropped by the pool; without a
     // listener the 'error' event would crash the process.
     for (const p of [this.pool, this.workerPool]) {
@@ -60,7 +62,12 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
   }
 }
 
-function createPool(config: DatabaseConfig, max: number, applicationName: string): pg.Pool {
+function createPool(
+  config: DatabaseConfig,
+  max: number,
+  applicationName: string,
+  { synchronousCommit = true } = {},
+): pg.Pool {
   return new pg.Pool({
     connectionString: config.url,
     max,
@@ -71,5 +78,6 @@ function createPool(config: DatabaseConfig, max: number, applicationName: string
     query_timeout: config.statementTimeoutMs + 1000,
     keepAlive: true,
     application_name: applicationName,
+    ...(synchronousCommit ? {} : { options: '-c synchronous_commit=off' }),
   });
 }

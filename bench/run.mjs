@@ -501,6 +501,13 @@ function summarise(values) {
 }
 
 const HEADERS = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
+const verifyRequest = (req, phone, code) => ({
+  ...req,
+  method: 'POST',
+  path: '/v1/otp/verify',
+  headers: HEADERS,
+  body: JSON.stringify({ phone, code, clientIp: nextIp() }),
+});
 
 /**
  * One autocannon run. `kinds` is the request sequence per connection (['send'], ['verify-right'],
@@ -535,13 +542,7 @@ async function load({ port, kinds, durationS, rate, instantProvider, onAccepted 
       const e = rightPool.pop();
       if (!e) return filler(req, ctx);
       ctx.kind = 'verify-right';
-      return {
-        ...req,
-        method: 'POST',
-        path: '/v1/otp/verify',
-        headers: HEADERS,
-        body: JSON.stringify({ phone: e.phone, code: e.code, clientIp: nextIp() }),
-      };
+      return verifyRequest(req, e.phone, e.code);
     },
     'verify-wrong'(req, ctx) {
       // Fresh codes join the wrong-guess rotation as needed (~64 codes in rotation).
@@ -552,13 +553,7 @@ async function load({ port, kinds, durationS, rate, instantProvider, onAccepted 
       if (--e.left <= 0) wrongPool.pop();
       else if (wrongPool.length > 1) wrongPool.unshift(wrongPool.pop()); // round robin
       ctx.kind = 'verify-wrong';
-      return {
-        ...req,
-        method: 'POST',
-        path: '/v1/otp/verify',
-        headers: HEADERS,
-        body: JSON.stringify({ phone: e.phone, code: wrongCodeOf(e.code), clientIp: nextIp() }),
-      };
+      return verifyRequest(req, e.phone, wrongCodeOf(e.code));
     },
   };
   // Out of codes: stop the run; until autocannon stops (≤ 1 s) send cheap probes that are not counted.

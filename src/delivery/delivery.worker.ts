@@ -46,8 +46,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     @Inject(otpConfig.KEY) private readonly otp: OtpConfig,
   ) {}
 
+  /** The start in progress, if any: shutdown waits for it, so no runner starts after the pools close. */
+  private starting?: Promise<void>;
+
   onApplicationBootstrap(): void {
-    if (this.config.workerEnabled) void this.start();
+    if (this.config.workerEnabled) this.starting = this.start();
   }
 
   private async start(): Promise<void> {
@@ -93,7 +96,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   private scheduleRestart(): void {
     if (this.stopping) return;
-    this.retryTimer = setTimeout(() => void this.start(), 2000);
+    this.retryTimer = setTimeout(() => {
+      this.starting = this.start();
+    }, 2000);
     this.retryTimer.unref();
   }
 
@@ -101,7 +106,17 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.retryTimer);
-    await Promise.all([this.runner?.stop(), ...this.draining]);
+    // SIGTERM can land while a runner is starting (at boot, or after a fault): let it finish, then
+    // stop it with the rest. A failure here is logged, never thrown: shutdown goes on.
+    await this.starting;
+    await Promise.all([
+      this.runner
+        ?.stop()
+        .catch((error: unknown) =>
+          this.logger.warn({ err: summarize(error) }, 'delivery worker did not stop cleanly'),
+        ),
+      ...this.draining,
+    ]);
   }
 
   private tasks(): TaskList {

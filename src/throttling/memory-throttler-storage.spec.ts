@@ -39,5 +39,16 @@ describe('MemoryThrottlerStorage', () => {
     let last;
     for (let i = 0; i < 20_000; i++) last = await sut.increment('global', 3_600_000, 1_000_000, 3_600_000);
     expect(last).toMatchObject({ totalHits: 20_000, isBlocked: false });
+    expect(sut.size).toBe(1);
+  });
+
+  it('stays within its key bound under a flood of new keys, and a key in use keeps its count', async () => {
+    const sut = new MemoryThrottlerStorage(1000);
+    for (let i = 0; i < 5000; i++) {
+      await sut.increment(`flood-${i}`, 3_600_000, 3, 3_600_000);
+      await sut.increment('fuse', 60_000, 1_000_000, 60_000);
+    }
+    expect(sut.size).toBeLessThanOrEqual(1000);
+    expect(await sut.increment('fuse', 60_000, 1_000_000, 60_000)).toMatchObject({ totalHits: 5001 });
   });
 });

@@ -1,56 +1,66 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { LRUCache } from 'lru-cache';
 
 export type ThrottlerRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
+interface Bucket {
+  hits: number;
+  /** End of the current fixed window (ms since the epoch). */
+  resetAt: number;
+  /** A tripped bucket stays shut until then (0: not tripped). */
+  blockedUntil: number;
+}
+
+/** Default bound on the keys counted in memory: about 20 MB at most. */
+export const MEMORY_THROTTLER_MAX_KEYS = 100_000;
+
 /**
- * Per-instance counting (no REDIS_URL, and the fallback of throttlers that may fall back) over
- * rate-limiter-flexible's memory limiter: one counter per key in a fixed window, O(1) per hit.
+ * Per-instance counting (no REDIS_URL, and the fallback of throttlers that may fall back): one
+ * fixed-window counter per key, O(1) per hit, in an LRU map bounded to `maxKeys` (lru-cache).
  *
  * Not @nestjs/throttler's own ThrottlerStorageService: that one keeps one expiry timestamp per hit
  * and filters the whole list on every hit, so the shared keys (the per-country cap and the global
- * fuse see every send) cost O(sends in the last hour) per request and tens of MB per minute under
- * load (measured with `npm run bench`: RSS from 186 to 549 MB in three minutes). Fixed windows
- * are also what the Redis store counts in, so both stores answer alike.
+ * fuse see every send) cost O(sends in the last hour) per request, and its memory grows with every
+ * new phone and IP for an hour (measured with `npm run bench`: RSS from 186 to 549 MB in three
+ * minutes). Here memory is bounded whatever arrives: a flood of new phones or IPs evicts the least
+ * recently used counters, never the hot ones (the global fuse and country caps see every send, so
+ * they stay, and they cap a flood's sends anyway). Fixed windows are also what the Redis store
+ * counts in, so both stores answer alike.
  */
 export class MemoryThrottlerStorage implements ThrottlerStorage {
-  /** One limiter per (window, limit, block) shape: a handful, one per throttler. */
-  private readonly limiters = new Map<string, RateLimiterMemory>();
+  private readonly buckets: LRUCache<string, Bucket>;
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number): Promise<ThrottlerRecord> {
-    const limiter = this.limiterFor(ttl, limit, blockDuration);
-    try {
-      const res = await limiter.consume(key);
-      return {
-        totalHits: res.consumedPoints,
-        timeToExpire: seconds(res.msBeforeNext),
-        isBlocked: false,
-        timeToBlockExpire: 0,
-      };
-    } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
-      return {
-        totalHits: error.consumedPoints,
-        timeToExpire: seconds(error.msBeforeNext),
-        isBlocked: true,
-        timeToBlockExpire: seconds(error.msBeforeNext),
-      };
-    }
+  constructor(maxKeys = MEMORY_THROTTLER_MAX_KEYS) {
+    this.buckets = new LRUCache<string, Bucket>({ max: maxKeys });
   }
 
-  private limiterFor(ttlMs: number, limit: number, blockDurationMs: number): RateLimiterMemory {
-    const shape = `${ttlMs}:${limit}:${blockDurationMs}`;
-    let limiter = this.limiters.get(shape);
-    if (!limiter) {
-      limiter = new RateLimiterMemory({
-        points: limit,
-        duration: ttlMs / 1000,
-        // A tripped key stays shut for the block duration, counted from the refused hit.
-        blockDuration: blockDurationMs / 1000,
-      });
-      this.limiters.set(shape, limiter);
+  async increment(key: string, ttl: number, limit: number, blockDuration: number): Promise<ThrottlerRecord> {
+    const now = Date.now();
+    // Throttlers with other windows or limits never share a counter, even on the same key.
+    const id = `${ttl}:${limit}:${key}`;
+    let bucket = this.buckets.get(id);
+    if (!bucket || (bucket.resetAt <= now && bucket.blockedUntil <= now)) {
+      bucket = { hits: 0, resetAt: now + ttl, blockedUntil: 0 };
+      this.buckets.set(id, bucket);
+    } else if (bucket.resetAt <= now) {
+      // Still shut, but a new window has begun.
+      bucket.hits = 0;
+      bucket.resetAt = now + ttl;
     }
-    return limiter;
+    bucket.hits++;
+    if (bucket.hits > limit && bucket.blockedUntil <= now) bucket.blockedUntil = now + blockDuration;
+    const blocked = bucket.blockedUntil > now;
+    return {
+      totalHits: bucket.hits,
+      timeToExpire: seconds(bucket.resetAt - now),
+      isBlocked: blocked,
+      timeToBlockExpire: blocked ? seconds(bucket.blockedUntil - now) : 0,
+    };
+  }
+
+  /** Keys counted now (at most maxKeys). */
+  get size(): number {
+    return this.buckets.size;
   }
 }
 

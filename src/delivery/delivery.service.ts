@@ -104,7 +104,8 @@ export class DeliveryService {
     };
     let lastError = 'no_provider_available';
     for (const provider of providers) {
-      // Attempts a dead worker left in flight may have gone out: never the same provider twice.
+      // A provider that took this code in an earlier run of the job, or may have (a worker died
+      // during its call, leaving the attempt in flight), is never asked again.
       if (tookIt.has(provider.name)) continue;
       if (inDoubt.has(provider.name)) {
         lastError = 'in_doubt_after_crash';

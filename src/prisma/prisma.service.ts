@@ -4,7 +4,7 @@ import pg from 'pg';
 import { databaseConfig, type DatabaseConfig } from '../config/index.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 
-/** A statement of the hot path: its name (prepared once per connection), text and parameters. */
+/** A statement of the hot path: its name (prepared once per connection) and its text ($1, $2, …). */
 export interface HotStatement {
   name: string;
   text: string;
@@ -18,7 +18,7 @@ export interface HotStatement {
  *
  * The few statements every send, verify and delivery runs go to the same pool directly as named
  * prepared statements (`hot`): measured here, a `$queryRaw` costs ~125 µs of CPU against ~27 µs
- * for the same query through `pg` (bench/README.md), and on two cores that decides the throughput.
+ * for the same query through `pg` (bench/PROFILE.md), and on two cores that decides the throughput.
  * Everything else, the schema, the migrations and Prisma Studio stay with Prisma.
  */
 @Injectable()

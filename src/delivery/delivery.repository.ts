@@ -9,6 +9,12 @@ import { PrismaService } from '../prisma/prisma.service.js';
 const UNHEALTHY = `state NOT IN ('connected', 'healthy')
   AND NOT (state = 'misconfigured' AND updated_at < now() - interval '5 minutes')`;
 
+/** A code and its WhatsApp contact, as DeliveryTarget. */
+const TARGET_COLUMNS = `c.phone, c.purpose, c.locale, c.status::text AS status, c.expires_at AS "expiresAt",
+  c.created_at AS "createdAt", w.last_inbound_at AS "lastInboundAt", w.opted_out_at AS "optedOutAt",
+  c.delivery_status::text AS "deliveryStatus"`;
+const TARGET_FROM = 'one_time_codes c LEFT JOIN whatsapp_contacts w ON w.phone = c.phone';
+
 // The statements every delivery runs, as named prepared statements (PrismaService.hot).
 const PREPARE = {
   name: 'delivery_prepare',
@@ -17,16 +23,18 @@ const PREPARE = {
       UPDATE delivery_attempts SET outcome = 'in_doubt'
       WHERE code_id = $1::uuid AND outcome = 'in_flight' RETURNING provider
     )
-    SELECT c.phone, c.purpose, c.locale, c.status::text AS status, c.expires_at AS "expiresAt",
-           c.created_at AS "createdAt", w.last_inbound_at AS "lastInboundAt", w.opted_out_at AS "optedOutAt",
-           c.delivery_status::text AS "deliveryStatus",
+    SELECT ${TARGET_COLUMNS},
            ARRAY(SELECT DISTINCT provider FROM doubt) AS "inDoubt",
            ARRAY(SELECT DISTINCT provider FROM delivery_attempts
                  WHERE code_id = $1::uuid AND outcome IN ('sent', 'delivered', 'not_delivered')) AS "tookIt",
            (SELECT coalesce(json_object_agg(provider, state), '{}'::json) FROM provider_states
             WHERE ${UNHEALTHY}) AS unhealthy
-    FROM one_time_codes c LEFT JOIN whatsapp_contacts w ON w.phone = c.phone
+    FROM ${TARGET_FROM}
     WHERE c.id = $1::uuid`,
+};
+const TARGET = {
+  name: 'delivery_target',
+  text: `SELECT ${TARGET_COLUMNS} FROM ${TARGET_FROM} WHERE c.id = $1::uuid`,
 };
 const START_ATTEMPT = {
   name: 'delivery_start_attempt',
@@ -113,12 +121,7 @@ export class DeliveryRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async target(codeId: string): Promise<DeliveryTarget | undefined> {
-    const rows = await this.prisma.$queryRaw<DeliveryTarget[]>`
-      SELECT c.phone, c.purpose, c.locale, c.status::text AS status, c.expires_at AS "expiresAt",
-             c.created_at AS "createdAt", w.last_inbound_at AS "lastInboundAt", w.opted_out_at AS "optedOutAt"
-      FROM one_time_codes c LEFT JOIN whatsapp_contacts w ON w.phone = c.phone
-      WHERE c.id = ${codeId}::uuid`;
-    return rows[0];
+    return (await this.prisma.hot<DeliveryTarget>(TARGET, [codeId], this.prisma.workerPool))[0];
   }
 
   /**

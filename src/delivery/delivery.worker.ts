@@ -33,6 +33,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private runner?: Runner;
   private stopping = false;
   private retryTimer?: NodeJS.Timeout;
+  /** The start in progress, if any: shutdown waits for it, so no runner starts after the pools close. */
+  private starting?: Promise<void>;
   /** Runners being stopped after a fault: shutdown waits for the jobs they still hold. */
   private readonly draining = new Set<Promise<void>>();
 
@@ -45,9 +47,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly prisma: PrismaService,
     @Inject(otpConfig.KEY) private readonly otp: OtpConfig,
   ) {}
-
-  /** The start in progress, if any: shutdown waits for it, so no runner starts after the pools close. */
-  private starting?: Promise<void>;
 
   onApplicationBootstrap(): void {
     if (this.config.workerEnabled) this.starting = this.start();

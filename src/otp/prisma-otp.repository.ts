@@ -135,22 +135,7 @@ export class PrismaOtpRepository extends OtpRepository {
   }
 }
 
+/** PostgreSQL's unique_violation, as pg reports it (the issue statement runs through pg directly). */
 function isUniqueViolation(error: unknown): boolean {
-  for (
-    let e: unknown = error, i = 0;
-    e && typeof e === 'object' && i < 5;
-    e = (e as { cause?: unknown }).cause, i++
-  ) {
-    const x = e as { code?: unknown; originalCode?: unknown; kind?: unknown; meta?: { code?: unknown } };
-    if (
-      x.code === UNIQUE_VIOLATION ||
-      x.originalCode === UNIQUE_VIOLATION ||
-      x.kind === 'UniqueConstraintViolation'
-    )
-      return true;
-    if (x.code === 'P2002' || x.code === 'P2010') {
-      if (JSON.stringify(x.meta ?? {}).includes(UNIQUE_VIOLATION) || x.code === 'P2002') return true;
-    }
-  }
-  return false;
+  return (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION;
 }

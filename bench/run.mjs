@@ -47,6 +47,8 @@ const PROFILE = Boolean(PROFILE_ARG);
 const PROFILE_SCENARIO = PROFILE_ARG?.split('=')[1] ?? 'send';
 const QUICK = argv.includes('--quick');
 const NO_BUILD = argv.includes('--no-build');
+// --ceiling: the same SQL through pgbench, a bare node:http + pg server, the API alone and the service.
+const CEILING = argv.includes('--ceiling');
 const intEnv = (name, fallback) => {
   const v = Number.parseInt(process.env[name] ?? '', 10);
   return Number.isFinite(v) && v > 0 ? v : fallback;
@@ -254,9 +256,9 @@ function createDatabases() {
 
 // ---------------------------------------------------------------------------------------------
 // pgbench: the physical limit of the same SQL, same concurrency, same server
-function seedPgbenchVerifyRows() {
+function seedPgbenchVerifyRows(db = DB_PG) {
   psql(
-    DB_PG,
+    db,
     `INSERT INTO one_time_codes (id, phone, purpose, code_hash, hash_key_id, client, max_attempts, expires_at, created_at)
      SELECT gen_random_uuid(), '+23324' || lpad((8000000 + i)::text, 7, '0'), 'login',
             'q8Vx3nYp0Jt6bWc1Lr5sZk9uHd2Ge7Fa4Mi8No3Po6Q', 'k7f3a9c1', 'bench', ${MAX_ATTEMPTS},
@@ -309,7 +311,7 @@ async function startFake() {
   return { child, port };
 }
 
-function serviceEnv(port, fakePort) {
+function serviceEnv(port, fakePort, extraEnv = {}) {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -334,6 +336,7 @@ function serviceEnv(port, fakePort) {
     OTP_GLOBAL_SENDS_PER_MINUTE: HIGH,
     // e.g. BENCH_SERVICE_ENV='{"DATABASE_WORKER_SYNCHRONOUS_COMMIT":"false"}' (reported in the notes)
     ...JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}'),
+    ...extraEnv,
   };
 }
 const THROTTLE_NOTE = `${
@@ -365,9 +368,9 @@ function readProc(pid) {
   }
 }
 
-async function startService(fakePort) {
+async function startService(fakePort, { extraEnv, script = 'dist/main.js', label = 'service' } = {}) {
   const port = await freePort();
-  const logPath = path.join(OUT, PROFILE ? 'service-profile.log' : 'service.log');
+  const logPath = path.join(OUT, PROFILE ? 'service-profile.log' : `${label}.log`);
   const fd = openSync(logPath, 'w');
   const profDir = path.join(OUT, 'prof');
   const nodeArgs = [
@@ -378,9 +381,9 @@ async function startService(fakePort) {
   if (PROFILE) mkdirSync(profDir, { recursive: true });
   const t0 = performance.now();
   const child = track(
-    spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
+    spawn(process.execPath, [...nodeArgs, script], {
       cwd: ROOT, // readiness reads prisma/migrations relative to the working directory
-      env: serviceEnv(port, fakePort),
+      env: serviceEnv(port, fakePort, extraEnv),
       stdio: ['ignore', fd, fd],
     }),
   );
@@ -543,6 +546,12 @@ async function load({ port, kinds, durationS, rate, instantProvider, onAccepted 
       if (!e) return filler(req, ctx);
       ctx.kind = 'verify-right';
       return verifyRequest(req, e.phone, e.code);
+    },
+    // --ceiling: a wrong guess at one of the pending codes seeded like pgbench's (no code pool needed)
+    'verify-seeded'(req, ctx) {
+      ctx.kind = 'verify-wrong';
+      const n = 8_000_000 + 1 + Math.floor(Math.random() * VERIFY_ROWS);
+      return verifyRequest(req, `+23324${n}`, '000000');
     },
     'verify-wrong'(req, ctx) {
       // Fresh codes join the wrong-guess rotation as needed (~64 codes in rotation).
@@ -793,6 +802,8 @@ async function main() {
     "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('max_connections','shared_buffers','synchronous_commit','fsync','wal_level')",
   );
 
+  if (CEILING) return ceiling({ started, startedAt, build, migrateMs, serverSettings });
+
   // pgbench first, alone on the machine (the service is not started yet)
   const pg = {};
   if (!PROFILE) {
@@ -976,6 +987,82 @@ async function main() {
     );
     log('wrote bench/RESULTS.md');
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// --ceiling: how much of the gap to pgbench any Node.js server on this machine leaves, how much the
+// service's own request handling adds, and how much its delivery worker takes from the API.
+async function ceiling({ started, startedAt, build, migrateMs, serverSettings }) {
+  seedPgbenchVerifyRows(DB_PG);
+  seedPgbenchVerifyRows(DB); // the servers guess wrong codes of the same seeded rows
+  const pg = { send: pgbench('send', ['send.sql']), verify: pgbench('verify', ['verify.sql']) };
+  for (const p of Object.values(pg))
+    log(`  ${p.label}: ${fmt(p.tps, 0)} tps, latency avg ${fmt(p.latency, 2)} ms, failed ${p.failed}`);
+  const fake = await startFake();
+  const servers = [
+    ['bare node:http + pg (bench/bare-server.mjs)', { script: 'bench/bare-server.mjs', label: 'bare' }],
+    ['service, API only (DELIVERY_WORKER_ENABLED=false)', { extraEnv: { DELIVERY_WORKER_ENABLED: 'false' } }],
+    ['service (API + delivery worker, as `npm run bench`)', { worker: true }],
+  ];
+  const rows = [];
+  for (const [name, options] of servers) {
+    // Jobs the servers without a worker enqueued stay undelivered: drop them, so no backlog is inherited.
+    psql(DB, 'DELETE FROM graphile_worker._private_jobs');
+    const svc = await startService(fake.port, options);
+    log(`${name}: ready in ${fmt(svc.readyMs, 0)} ms`);
+    await load({ port: svc.port, kinds: ['send'], durationS: WARMUP_S });
+    const measured = {};
+    for (const [scenarioName, kinds] of [
+      ['send', ['send']],
+      ['verify-wrong', ['verify-seeded']],
+    ]) {
+      if (options.worker) await settleQueue(10_000);
+      const cpu0 = readProc(svc.child.pid)?.cpuTicks ?? 0;
+      const m0 = cpuSnapshot();
+      const r = await load({ port: svc.port, kinds, durationS: SAT_S });
+      const m1 = cpuSnapshot();
+      r.serviceCpuPct = ((readProc(svc.child.pid)?.cpuTicks ?? 0) - cpu0) / r.elapsedS;
+      r.machineBusyPct = 100 - (100 * (m1.idle - m0.idle)) / Math.max(1, m1.total - m0.total);
+      log(
+        `  ${scenarioName}: ${fmt(r.rps, 0)} req/s  p50 ${fmt(r.lat.p50, 2)} p99 ${fmt(r.lat.p99, 2)} ms  unexpected ${r.unexpected} errors ${r.errors}  server cpu ${fmt(r.serviceCpuPct, 0)}%  machine busy ${fmt(r.machineBusyPct, 0)}%`,
+      );
+      measured[scenarioName] = r;
+    }
+    await stopService(svc);
+    rows.push([name, measured]);
+  }
+  fake.child.kill('SIGTERM');
+  const cell = (r, p) =>
+    `${fmt(r.rps, 0)} (${fmt(r.rps / p.tps, 2)}×), p99 ${fmt(r.lat.p99, 1)} ms, cpu ${fmt(r.serviceCpuPct, 0)}%${r.unexpected || r.errors ? `, ${r.unexpected} unexpected ${r.errors} errors` : ''}`;
+  const tbl = table(
+    ['server', 'send req/s (÷ pgbench)', 'verify-wrong req/s (÷ pgbench)'],
+    [
+      ['pgbench, same SQL', `${fmt(pg.send.tps, 0)} (1×)`, `${fmt(pg.verify.tps, 0)} (1×)`],
+      ...rows.map(([name, m]) => [name, cell(m.send, pg.send), cell(m['verify-wrong'], pg.verify)]),
+    ],
+  );
+  const text = [
+    '',
+    tbl,
+    '',
+    `- Saturation, ${CONNECTIONS} connections, ${SAT_S} s each, closed loop; "cpu" is the server process's CPU (100 % = one core). verify-wrong guesses wrong codes of ${VERIFY_ROWS} seeded pending codes (as pgbench's verify.sql does), so every request runs the SELECT and the conditional UPDATE.`,
+    `- Machine: ${machine.nproc} cores (${machine.cpu}); Node ${machine.node}; server ${machine.server}. PostgreSQL settings: ${serverSettings}.`,
+    `- ${THROTTLE_NOTE}.`,
+    `- ${startedAt}; wall time ${fmt((performance.now() - started) / 1000, 0)} s; migrate ${fmt(migrateMs / 1000, 1)} s; ${build}.`,
+    '',
+  ].join('\n');
+  process.stdout.write(text);
+  writeFileSync(
+    path.join(ROOT, 'bench', 'CEILING.md'),
+    [
+      '# Ceiling (last run)',
+      '',
+      'Produced by `npm run bench -- --ceiling`. The same SQL through pgbench, through the thinnest Node.js server',
+      'possible (bench/bare-server.mjs) and through the service, in one run on one machine. See bench/PROFILE.md.',
+      text,
+    ].join('\n'),
+  );
+  log('wrote bench/CEILING.md');
 }
 
 main()

@@ -37,6 +37,9 @@ export async function createIsolatedDb(label: string): Promise<IsolatedDb> {
     ),
   );
   const pool = new pg.Pool({ connectionString: url, max: 2 });
+  // pool.end() can resolve while a client's connection is still closing; drop()'s DROP DATABASE …
+  // WITH (FORCE) then terminates it, and a pool without an 'error' listener throws that at the suite.
+  pool.on('error', () => undefined);
   return {
     url,
     async query(sql, params) {

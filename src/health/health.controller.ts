@@ -42,7 +42,7 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false })
   @ApiOperation({ summary: 'Liveness: the process answers; never touches the database' })
   @ApiResponse({
     status: 200,
@@ -54,7 +54,7 @@ export class HealthController {
   }
 
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false })
   @ApiOperation({ summary: 'Readiness: database reachable and migrated; 503 while draining after SIGTERM' })
   @ApiResponse({ status: 200, description: 'Ready for traffic', schema: check(UP) })
   @ApiResponse({ status: 503, description: 'Database unreachable, or draining', schema: check(DOWN) })

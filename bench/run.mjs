@@ -6,7 +6,7 @@
 //     otp_bench_<ts>_pg (CREATE DATABASE … TEMPLATE: the same migrated schema) for pgbench;
 //  3. pgbench runs the service's own SQL (bench/pgbench/send.sql, verify.sql, and both 1:1) with
 //     the same concurrency (-c CONNECTIONS -j 2 -T 10, -M prepared, as the service prepares its hot statements);
-//  4. starts a local DNZ provider (bench/fake-dnz.mjs) and `node dist/main.js` (production env),
+//  4. starts a local DNZ provider (bench/fake-dnz.mjs) and `node dist/main.bundle.mjs` (production env),
 //     timing spawn → /health/ready = 200 and sampling VmRSS every 100 ms;
 //  5. drives the scenarios with autocannon (programmatic API, distinct bodies via setupRequest):
 //     send, verify (right codes, read from the provider's messages), verify (wrong codes), mixed
@@ -219,7 +219,7 @@ function newestMtime(dir, skip) {
   return newest;
 }
 function buildIfStale() {
-  const main = path.join(ROOT, 'dist', 'main.js');
+  const main = path.join(ROOT, 'dist', 'main.bundle.mjs');
   const generated = path.join(ROOT, 'src', 'generated');
   const srcNewest = Math.max(
     newestMtime(path.join(ROOT, 'src'), (p) => p.startsWith(generated) || p.endsWith('.spec.ts')),
@@ -368,7 +368,7 @@ function readProc(pid) {
   }
 }
 
-async function startService(fakePort, { extraEnv, script = 'dist/main.js', label = 'service' } = {}) {
+async function startService(fakePort, { extraEnv, script = 'dist/main.bundle.mjs', label = 'service' } = {}) {
   const port = await freePort();
   const logPath = path.join(OUT, PROFILE ? 'service-profile.log' : `${label}.log`);
   const fd = openSync(logPath, 'w');
@@ -934,7 +934,7 @@ async function main() {
     `Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memGb} GB; Node ${machine.node}; ${machine.psql}; server ${machine.server}; ${machine.pgbench}.`,
     `PostgreSQL settings: ${serverSettings}.`,
     `Load: ${CONNECTIONS} connections, autocannon 8 (programmatic, distinct +23324xxxxxxx phones via setupRequest), load generator in this process, service in another; saturation runs ${SAT_S} s (closed loop), half runs ${HALF_S} s paced evenly at half the measured saturation rate; latency = autocannon's per-request response time; pgbench -c ${CONNECTIONS} -j 2 -T ${PGBENCH_S} -M prepared on a clone of the same migrated database, run before the service starts.`,
-    `Service: node dist/main.js, NODE_ENV=production, LOG_LEVEL=warn, default pools (DATABASE_POOL_SIZE 10, DELIVERY_CONCURRENCY 20), provider DNZ → bench/fake-dnz.mjs. ${THROTTLE_NOTE}.`,
+    `Service: node dist/main.bundle.mjs, NODE_ENV=production, LOG_LEVEL=warn, default pools (DATABASE_POOL_SIZE 10, DELIVERY_CONCURRENCY 20), provider DNZ → bench/fake-dnz.mjs. ${THROTTLE_NOTE}.`,
     `verify-right uses codes read from the provider's messages (each verified once); verify-wrong sends code+1 (≤ ${MAX_ATTEMPTS - 1} guesses per code, so every guess runs the full SELECT + UPDATE); mixed = 1 send : 1 right-code verify per connection; send-hang = the provider accepts connections and never answers (PROVIDER_TIMEOUT_MS 5000); its half run is paced at the send scenario's half rate, so both p50s are at the same offered load. * = the run stopped early when its codes ran out.`,
     `Delivery after the send saturation run: backlog drained in ${fmt(satDrain.waitedMs / 1000, 1)} s${satDrain.drainRate ? ` (~${fmt(satDrain.drainRate, 0)} deliveries/s while draining)` : ''}, ${satDrain.backlog} still queued after the bound.`,
     `Machine was ${fmt(Math.min(...Object.values(results).flatMap((s) => [s.sat.machineIdleBeforePct, s.half.machineIdleBeforePct])), 0)}–${fmt(Math.max(...Object.values(results).flatMap((s) => [s.sat.machineIdleBeforePct, s.half.machineIdleBeforePct])), 0)} % idle just before the runs (load average ${loadavg()

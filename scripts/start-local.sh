@@ -11,4 +11,4 @@ admin=$(node -e 'const u=new URL(process.env.DATABASE_URL); u.pathname="/postgre
 psql "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 || psql "$admin" -c "CREATE DATABASE \"$db\"" >/dev/null
 npm run --silent db:migrate
 npm run --silent build
-exec node --enable-source-maps dist/main.js
+exec node dist/main.bundle.mjs

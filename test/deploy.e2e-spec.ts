@@ -104,7 +104,9 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/COPY --from=build \/app\/dist \.\/dist/);
     expect(runtime).toMatch(/^USER (1000|node)/m);
     expect(runtime).toMatch(/^HEALTHCHECK NONE/m);
-    expect(runtime).toMatch(/^CMD \["node", "--enable-source-maps", "dist\/main\.js"\]/m);
+    expect(runtime).toMatch(/^CMD \["node", "dist\/main\.bundle\.mjs"\]/m);
+    // the build stage has what `npm run build` runs (tsc, then scripts/bundle.mjs)
+    expect(dockerfile).toMatch(/^COPY scripts\/bundle\.mjs \.\/scripts\/$/m);
   });
 
   it('can run the migrations from the runtime image (prisma and graphile-worker are production deps)', () => {

@@ -73,10 +73,10 @@ afterAll(async () => {
   );
 });
 
-/** Runs the production build (`node dist/main.js`) as its own process. */
+/** Runs the production build (`node dist/main.bundle.mjs`, what the image runs) as its own process. */
 export function spawnService(env: Record<string, string | undefined>, port = 0): ServiceProcess {
   rememberSecretsIn(env);
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const child = spawn(process.execPath, ['dist/main.bundle.mjs'], {
     cwd: process.cwd(),
     env: {
       PATH: process.env.PATH,

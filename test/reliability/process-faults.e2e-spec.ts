@@ -18,7 +18,7 @@ import {
   startEnoSendFake,
 } from '../fakes/index.js';
 
-// These tests run the production build (dist/main.js): `npm test` builds before the suites run
+// These tests run the production build (dist/main.bundle.mjs): `npm test` builds before the suites run
 // (by hand: `npx tsc -p tsconfig.build.json`).
 
 type Body = Record<string, unknown>;

@@ -49,6 +49,10 @@ const QUICK = argv.includes('--quick');
 const NO_BUILD = argv.includes('--no-build');
 // --ceiling: the same SQL through pgbench, a bare node:http + pg server, the API alone and the service.
 const CEILING = argv.includes('--ceiling');
+// --split: the API and the delivery worker in two processes of the same build (API instances with
+// DELIVERY_WORKER_ENABLED=false, one worker instance that takes no traffic), as docs/operations.md
+// describes; the load goes to the API. Results go to RESULTS-split.md.
+const SPLIT = argv.includes('--split');
 const intEnv = (name, fallback) => {
   const v = Number.parseInt(process.env[name] ?? '', 10);
   return Number.isFinite(v) && v > 0 ? v : fallback;
@@ -816,8 +820,13 @@ async function main() {
   }
 
   const fake = await startFake();
-  const svc = await startService(fake.port);
+  const svc = await startService(fake.port, SPLIT ? { extraEnv: { DELIVERY_WORKER_ENABLED: 'false' } } : {});
   log(`service ready in ${fmt(svc.readyMs, 0)} ms (idle RSS ${fmt(svc.idleRssMb, 0)} MB)`);
+  const worker = SPLIT ? await startService(fake.port, { label: 'worker' }) : undefined;
+  if (worker)
+    log(
+      `--split: worker process ready in ${fmt(worker.readyMs, 0)} ms (idle RSS ${fmt(worker.idleRssMb, 0)} MB)`,
+    );
   const ctx = { svc, fake, estimate: {} };
 
   log(`warm-up: sends at saturation, ${WARMUP_S} s (not recorded)`);
@@ -856,7 +865,9 @@ async function main() {
     await request(fake.port, 'POST', '/_release');
   }
   const peakRss = svc.rss.peak;
+  const workerPeakRss = worker?.rss.peak;
   await stopService(svc);
+  if (worker) await stopService(worker);
   fake.child.kill('SIGTERM');
 
   // ---- the report
@@ -935,6 +946,15 @@ async function main() {
     `PostgreSQL settings: ${serverSettings}.`,
     `Load: ${CONNECTIONS} connections, autocannon 8 (programmatic, distinct +23324xxxxxxx phones via setupRequest), load generator in this process, service in another; saturation runs ${SAT_S} s (closed loop), half runs ${HALF_S} s paced evenly at half the measured saturation rate; latency = autocannon's per-request response time; pgbench -c ${CONNECTIONS} -j 2 -T ${PGBENCH_S} -M prepared on a clone of the same migrated database, run before the service starts.`,
     `Service: node dist/main.bundle.mjs, NODE_ENV=production, LOG_LEVEL=warn, default pools (DATABASE_POOL_SIZE 10, DELIVERY_CONCURRENCY 20), provider DNZ → bench/fake-dnz.mjs. ${THROTTLE_NOTE}.`,
+    ...(SPLIT
+      ? [
+          `--split: the load goes to an API process (DELIVERY_WORKER_ENABLED=false); a second process of the same build (worker enabled, no traffic) delivers. RSS and CPU in the table are the API process's; the worker process peaked at ${fmt(workerPeakRss, 0)} MB RSS.`,
+        ]
+      : []),
+    ...(process.env.BENCH_NODE_ARGS ? [`Node flags for the service: ${process.env.BENCH_NODE_ARGS}.`] : []),
+    ...(process.env.BENCH_SERVICE_ENV
+      ? [`Service environment overrides: ${process.env.BENCH_SERVICE_ENV}.`]
+      : []),
     `verify-right uses codes read from the provider's messages (each verified once); verify-wrong sends code+1 (≤ ${MAX_ATTEMPTS - 1} guesses per code, so every guess runs the full SELECT + UPDATE); mixed = 1 send : 1 right-code verify per connection; send-hang = the provider accepts connections and never answers (PROVIDER_TIMEOUT_MS 5000); its half run is paced at the send scenario's half rate, so both p50s are at the same offered load. * = the run stopped early when its codes ran out.`,
     `Delivery after the send saturation run: backlog drained in ${fmt(satDrain.waitedMs / 1000, 1)} s${satDrain.drainRate ? ` (~${fmt(satDrain.drainRate, 0)} deliveries/s while draining)` : ''}, ${satDrain.backlog} still queued after the bound.`,
     `Machine was ${fmt(Math.min(...Object.values(results).flatMap((s) => [s.sat.machineIdleBeforePct, s.half.machineIdleBeforePct])), 0)}–${fmt(Math.max(...Object.values(results).flatMap((s) => [s.sat.machineIdleBeforePct, s.half.machineIdleBeforePct])), 0)} % idle just before the runs (load average ${loadavg()
@@ -972,11 +992,11 @@ async function main() {
     const strip = (k, v) => (k === 'latencies' || k === 'lags' ? undefined : v);
     writeFileSync(path.join(OUT, 'last-run.json'), JSON.stringify(raw, strip, 2));
     writeFileSync(
-      path.join(ROOT, 'bench', 'RESULTS.md'),
+      path.join(ROOT, 'bench', SPLIT ? 'RESULTS-split.md' : 'RESULTS.md'),
       [
         '# Benchmark results (last run)',
         '',
-        `Produced by \`npm run bench\` (\`node bench/run.mjs\`) on ${startedAt}. Re-run to refresh; see bench/README.md.`,
+        `Produced by \`npm run bench${SPLIT ? ' -- --split' : ''}\` (\`node bench/run.mjs${SPLIT ? ' --split' : ''}\`) on ${startedAt}. Re-run to refresh; see bench/README.md.`,
         '',
         text,
         'pgbench commands:',
@@ -985,7 +1005,7 @@ async function main() {
         '',
       ].join('\n'),
     );
-    log('wrote bench/RESULTS.md');
+    log(`wrote bench/${SPLIT ? 'RESULTS-split.md' : 'RESULTS.md'}`);
   }
 }
 

@@ -372,7 +372,11 @@ function readProc(pid) {
   }
 }
 
-async function startService(fakePort, { extraEnv, script = 'dist/main.bundle.mjs', label = 'service' } = {}) {
+// --profile runs the unbundled build (same code): the profile then names each package's frames.
+async function startService(
+  fakePort,
+  { extraEnv, script = PROFILE ? 'dist/main.js' : 'dist/main.bundle.mjs', label = 'service' } = {},
+) {
   const port = await freePort();
   const logPath = path.join(OUT, PROFILE ? 'service-profile.log' : `${label}.log`);
   const fd = openSync(logPath, 'w');

@@ -34,6 +34,9 @@ const result = await build({
   format: 'esm',
   target: 'node20',
   external,
+  // esbuild renames classes that share a name across modules (DeliveryService → DeliveryService2);
+  // Nest's loggers and error messages read `Class.name`, so the original names are kept.
+  keepNames: true,
   // CommonJS packages inside an ES module bundle still call require() for Node's built-ins.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

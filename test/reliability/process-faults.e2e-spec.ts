@@ -89,6 +89,24 @@ describe('reliability: worker processes that die or are stopped', () => {
       [id],
     );
 
+  it('the bundle logs under the class names of the source (esbuild keeps them), from the API and the worker', async () => {
+    dnz.reset();
+    const svc = await spawn(providerEnvFor({ dnz }, { chain: ['dnz'] }));
+    const phone = uniquePhone();
+    phones.push(phone);
+    expect((await send(svc, phone)).status).toBe(202);
+    await waitFor(() => dnz.requests.some((r) => (r.json as Body)?.number === phone), { what: 'DNZ got it' });
+    await stopGracefully(svc);
+    const contexts = new Set(
+      svc.stdout.map((l) => (JSON.parse(l) as { context?: string }).context).filter(Boolean),
+    );
+    // esbuild renames a class whose name another bundled module also uses (without keepNames,
+    // DeliveryService became DeliveryService2), and Nest's loggers report `Class.name`.
+    for (const name of ['OtpService', 'DeliveryService', 'DeliveryWorker', 'NestApplication'])
+      expect([...contexts]).toContain(name);
+    expect([...contexts].filter((c) => /\d$/.test(c as string))).toEqual([]);
+  });
+
   it('kill -9 with a send in flight: released after the lock timeout, never resent through the same provider, delivered once', async () => {
     dnz.reset();
     enosend.reset();

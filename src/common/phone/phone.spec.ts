@@ -105,3 +105,29 @@ describe('normalisePhone (property-based)', () => {
     );
   });
 });
+
+describe('normalisePhone (recent answers)', () => {
+  it('answers a repeated spelling the same as the first time, valid or not, per default country', () => {
+    fc.assert(
+      fc.property(ghMobile, fc.boolean(), (e164, national) => {
+        const spelling = national ? `0${e164.slice(4)}` : e164;
+        const first = normalisePhone(spelling, 'GH');
+        expect(normalisePhone(spelling, 'GH')).toEqual(first);
+        expect(first?.e164).toBe(e164);
+        // The national spelling means nothing without the default country, cached or not.
+        if (national) expect(normalisePhone(spelling)).toBeUndefined();
+      }),
+      params,
+    );
+    expect(normalisePhone('+23312')).toBeUndefined();
+    expect(normalisePhone('+23312')).toBeUndefined();
+  });
+
+  it('hands out shared answers that nobody can change', () => {
+    const a = normalisePhone('+233 24 123 4567') as { e164: string };
+    expect(() => {
+      a.e164 = '+15550000000';
+    }).toThrow(TypeError);
+    expect(normalisePhone('+233 24 123 4567')?.e164).toBe('+233241234567');
+  });
+});

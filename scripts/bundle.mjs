@@ -1,6 +1,6 @@
 // The production entry point: `tsc`'s output (dist/main.js and its imports, node_modules included)
 // bundled by esbuild into one ES module, dist/main.bundle.mjs. Node 20 resolves, reads and compiles
-// ES modules one file at a time and keeps no compile cache, so loading the ~1,900 files of the
+// ES modules one file at a time and keeps no compile cache, so loading the thousands of files of the
 // unbundled build took about half of the time from start to ready (bench/PROFILE.md, "Start-up").
 // Run by `npm run build` after `tsc`; `npm start`, the Dockerfile and the process tests run the bundle.
 import { readFileSync } from 'node:fs';

@@ -9,6 +9,9 @@ import type { AppConfig } from './config/index.js';
 import { ShutdownService } from './lifecycle/shutdown.service.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { setupOpenApi } from './openapi/openapi.js';
+import { WEBHOOKS_PATH } from './webhooks/webhooks.controller.js';
+
+const WEBHOOKS_PREFIX = `/${WEBHOOKS_PATH}/`;
 
 /**
  * The HTTP adapter: Fastify, with the limits that keep hostile clients cheap. Shared by main.ts
@@ -80,6 +83,11 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     metrics.httpDuration
       .labels(request.method, route, String(reply.statusCode))
       .observe(reply.elapsedTime / 1000);
+    // A webhook body over the limit is refused by the body parser, before the webhook's own checks
+    // (WebhookRejects) run: counted here with the other webhook rejects.
+    if (reply.statusCode === 413 && route.startsWith(WEBHOOKS_PREFIX)) {
+      metrics.webhookRejects.inc({ provider: route.slice(WEBHOOKS_PREFIX.length), reason: 'too_large' });
+    }
     done();
   });
   app.useGlobalFilters(new AllExceptionsFilter());

@@ -506,6 +506,9 @@ describe('webhook metrics', () => {
     expect(
       (await post('/webhooks/enosend', '{"event":"x"}', enosendHeaders('wrong', '{"event":"x"}'))).status,
     ).toBe(401);
+    const big = JSON.stringify({ padding: 'x'.repeat(17 * 1024) });
+    expect((await post('/webhooks/enosend', big, enosendHeaders(ENO_NEW, big))).status).toBe(413);
+    expect((await post('/webhooks/enosend', big, { 'content-type': 'application/json' })).status).toBe(413);
     const text = (await t.request('GET', '/metrics', { auth: false })).text;
     for (const line of [
       'otp_webhook_rejects_total{provider="sinch",reason="replayed"} 1',
@@ -514,6 +517,7 @@ describe('webhook metrics', () => {
       'otp_webhook_rejects_total{provider="sinch",reason="bad_algorithm"} 1',
       'otp_webhook_rejects_total{provider="sinch",reason="unsigned"} 1',
       'otp_webhook_rejects_total{provider="enosend",reason="bad_signature"} 1',
+      'otp_webhook_rejects_total{provider="enosend",reason="too_large"} 2',
       'otp_webhook_events_total{provider="sinch",type="message_delivery_report"} 1',
     ]) {
       expect(text.split('\n')).toContain(line);

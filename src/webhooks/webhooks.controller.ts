@@ -11,13 +11,16 @@ export interface WebhookAck {
   received: true;
 }
 
+/** The webhooks' route prefix (also read by the request metrics in app.factory.ts). */
+export const WEBHOOKS_PATH = 'webhooks';
+
 /**
  * Provider callbacks. The guards verify the signature over the raw bytes before the parsed body
  * is looked at; the handlers answer 200 for every verified event, including ones we ignore, so
  * providers do not retry them forever. Called by providers, not by client backends: no Bearer key.
  */
 @ApiTags('webhooks')
-@Controller('webhooks')
+@Controller(WEBHOOKS_PATH)
 export class WebhooksController {
   constructor(
     private readonly sinch: SinchWebhookService,

@@ -41,16 +41,9 @@ export function phoneOf(req: ThrottledRequest, defaultCountry?: string): Normali
   const body = bodyOf(req);
   if (typeof body.phone !== 'string') return undefined;
   const country = typeof body.defaultCountry === 'string' ? body.defaultCountry : defaultCountry;
-  // Each throttler and the anti-pumping guard ask: parse once per request body.
-  const key = `${body.phone}|${country ?? ''}`;
-  const seen = parsed.get(body);
-  if (seen?.key === key) return seen.phone;
-  const phone = normalisePhone(body.phone, country);
-  parsed.set(body, { key, phone });
-  return phone;
+  // Each throttler and the anti-pumping guard ask; normalisePhone remembers recent answers.
+  return normalisePhone(body.phone, country);
 }
-
-const parsed = new WeakMap<object, { key: string; phone: NormalisedPhone | undefined }>();
 
 /** `E.164|purpose`, or '' when the phone does not normalise. Global across calling clients. */
 export function phoneTracker(req: ThrottledRequest, defaultCountry?: string): string {

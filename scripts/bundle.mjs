@@ -3,10 +3,9 @@
 // ES modules one file at a time and keeps no compile cache, so loading the thousands of files of the
 // unbundled build took about half of the time from start to ready (bench/PROFILE.md, "Start-up").
 // Run by `npm run build` after `tsc`; `npm start`, the Dockerfile and the process tests run the bundle.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, version } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -48,7 +47,6 @@ const result = await build({
 });
 
 const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
-const { version } = JSON.parse(readFileSync(path.join(root, 'node_modules/esbuild/package.json'), 'utf8'));
 process.stdout.write(
   `bundle: dist/main.bundle.mjs, ${(bytes / 2 ** 20).toFixed(1)} MB from ${Object.keys(result.metafile.inputs).length} files (esbuild ${version})\n`,
 );

@@ -74,7 +74,3 @@ export function classifyMetaError(code: number): MetaErrorClass | undefined {
   return undefined;
 }
 
-/** Whether a `failed` status callback's error code means "fall back for this code" (always, today). */
-export function isUndeliverable(code: number | undefined): boolean {
-  return code === 131026;
-}

@@ -73,4 +73,3 @@ export function classifyMetaError(code: number): MetaErrorClass | undefined {
   if (PER_RECIPIENT.has(code)) return { kind: 'permanent' };
   return undefined;
 }
-

@@ -53,7 +53,7 @@ export function providersConfigFor(fakes: ProviderFakes, options: FakeConfigOpti
       authUrl: sinch?.authUrl ?? '',
     },
     meta: {
-      graphApiBase: meta?.url ?? '',
+      graphApiBase: meta?.url ?? 'https://graph.facebook.com',
       graphApiVersion: meta?.version ?? '',
       phoneNumberId: meta?.phoneNumberId ?? '',
       accessToken: meta?.accessToken ?? '',

@@ -317,7 +317,10 @@ describe('meta: WhatsApp Cloud API provider and webhooks', () => {
         { 'hub.mode': 'unsubscribe', 'hub.verify_token': VERIFY_TOKEN, 'hub.challenge': '42' },
       ],
     ])('refuses %s with 403 forbidden in the error shape', async (_label, query) => {
+      const rejects = 'otp_webhook_rejects_total{provider="meta",reason="bad_verify_token"}';
+      const before = await metric(rejects);
       const res = await handshake(query);
+      expect(await metric(rejects)).toBe(before + 1);
       expect(res.status).toBe(403);
       expect(res.body).toEqual(FORBIDDEN);
       expect(res.text).not.toContain('42');

@@ -128,6 +128,24 @@ describe('MetaProvider over HTTP', () => {
     expect({ kind: error.kind, errorCode: error.errorCode }).toEqual({ kind, errorCode });
   });
 
+  it('waits for a slow answer within PROVIDER_TIMEOUT_MS', async () => {
+    fake.queue({ delayMs: 150 });
+    const result = await sut.send(message);
+    expect(result.providerMessageId).toBe(fake.sent[0].id);
+  });
+
+  it('an aborted call rejects as retryable `aborted` and is not answered', async () => {
+    fake.queue('hang');
+    const controller = new AbortController();
+    const pending = sut.send(message, controller.signal);
+    setTimeout(() => controller.abort(), 20);
+    const error = await providerFailure(pending);
+    expect({ kind: error.kind, errorCode: error.errorCode }).toEqual({
+      kind: 'retryable',
+      errorCode: 'aborted',
+    });
+  });
+
   it('a 200 without messages[0].id is an invalid response', async () => {
     fake.queue({ status: 200, body: { messaging_product: 'whatsapp', contacts: [], messages: [] } });
     const error = await providerFailure(sut.send(message));

@@ -65,6 +65,12 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
+  // A route's own body limit (`@RouteConfig({ bodyLimit })`, e.g. /webhooks/meta's 1 MiB) wins
+  // over BODY_LIMIT_BYTES. Routes are registered at init, after this hook.
+  fastify.addHook('onRoute', (route) => {
+    const limit = (route.config as { bodyLimit?: unknown } | undefined)?.bodyLimit;
+    if (typeof limit === 'number') route.bodyLimit = limit;
+  });
   // JSON only: Fastify's built-in text/plain parser would let a non-JSON body reach validation.
   fastify.removeContentTypeParser('text/plain');
   const shutdown = app.get(ShutdownService);

@@ -14,7 +14,7 @@ import {
 import { ToInt, ToList } from './transforms.js';
 import { ConfigValidationError, validateEnv } from './validate-env.js';
 
-export const PROVIDER_NAMES = ['dnz', 'enosend', 'sinch', 'console'] as const;
+export const PROVIDER_NAMES = ['dnz', 'enosend', 'sinch', 'meta', 'console'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 const SINCH_REGIONS = ['us', 'eu', 'br'] as const;
@@ -29,7 +29,7 @@ class ProvidersEnv {
   @ArrayNotEmpty({ message: 'OTP_PROVIDERS must list at least one provider' })
   @IsIn(PROVIDER_NAMES, {
     each: true,
-    message: 'OTP_PROVIDERS may only contain dnz, enosend, sinch, console',
+    message: 'OTP_PROVIDERS may only contain dnz, enosend, sinch, meta, console',
   })
   OTP_PROVIDERS: string[] = ['console'];
 
@@ -100,6 +100,40 @@ class ProvidersEnv {
 
   @IsUrl(url, { message: 'SINCH_AUTH_URL must be an http(s) URL' })
   SINCH_AUTH_URL = 'https://auth.sinch.com/oauth2/token';
+
+  // WhatsApp Cloud API (Meta). The webhook's META_APP_SECRET and META_WEBHOOK_VERIFY_TOKEN are in webhooks.config.ts.
+  @IsUrl(url, { message: 'META_GRAPH_API_BASE must be an http(s) URL' })
+  META_GRAPH_API_BASE = 'https://graph.facebook.com';
+
+  @ValidateIf((o: ProvidersEnv) => uses(o, 'meta') || o.META_GRAPH_API_VERSION !== undefined)
+  @Matches(/^v\d{1,3}\.\d{1,2}$/, {
+    message: 'META_GRAPH_API_VERSION must look like v23.0 (required when OTP_PROVIDERS includes meta)',
+  })
+  META_GRAPH_API_VERSION?: string;
+
+  @ValidateIf((o: ProvidersEnv) => uses(o, 'meta') || o.META_PHONE_NUMBER_ID !== undefined)
+  @Matches(/^\d{1,32}$/, {
+    message:
+      'META_PHONE_NUMBER_ID must be the numeric phone number id (required when OTP_PROVIDERS includes meta)',
+  })
+  META_PHONE_NUMBER_ID?: string;
+
+  @ValidateIf((o: ProvidersEnv) => uses(o, 'meta'))
+  @Matches(/^\S{16,}$/, {
+    message:
+      'META_ACCESS_TOKEN is required when OTP_PROVIDERS includes meta (a System User token, no spaces)',
+  })
+  META_ACCESS_TOKEN?: string;
+
+  @ValidateIf((o: ProvidersEnv) => uses(o, 'meta'))
+  @Matches(/^[a-z0-9_]{1,512}$/, {
+    message:
+      'META_TEMPLATE_NAME must be the approved AUTHENTICATION template name (lower-case letters, digits, _; required when OTP_PROVIDERS includes meta)',
+  })
+  META_TEMPLATE_NAME?: string;
+
+  @Matches(/^[a-z]{2,3}(_[A-Z]{2})?$/, { message: 'META_TEMPLATE_LANGUAGE must look like en or en_US' })
+  META_TEMPLATE_LANGUAGE = 'en_US';
 }
 
 export const providersConfig = registerAs('providers', () => {
@@ -133,6 +167,14 @@ export const providersConfig = registerAs('providers', () => {
         '',
       ),
       authUrl: env.SINCH_AUTH_URL,
+    },
+    meta: {
+      graphApiBase: env.META_GRAPH_API_BASE.replace(/\/+$/, ''),
+      graphApiVersion: env.META_GRAPH_API_VERSION ?? '',
+      phoneNumberId: env.META_PHONE_NUMBER_ID ?? '',
+      accessToken: env.META_ACCESS_TOKEN ?? '',
+      templateName: env.META_TEMPLATE_NAME ?? '',
+      templateLanguage: env.META_TEMPLATE_LANGUAGE,
     },
   };
 });

@@ -15,6 +15,18 @@ class WebhooksEnv {
   @Matches(SECRET_LIST, { message: 'ENOSEND_WEBHOOK_SECRET must be one or more comma-separated secrets' })
   ENOSEND_WEBHOOK_SECRET?: string;
 
+  /** Meta signs callbacks (X-Hub-Signature-256) with the app secret of the Meta app. */
+  @IsOptional()
+  @Matches(SECRET_LIST, { message: 'META_APP_SECRET must be one or more comma-separated secrets' })
+  META_APP_SECRET?: string;
+
+  /** Meta's subscription handshake (GET /webhooks/meta) presents this token as hub.verify_token. */
+  @IsOptional()
+  @Matches(SECRET_LIST, {
+    message: 'META_WEBHOOK_VERIFY_TOKEN must be one or more comma-separated tokens',
+  })
+  META_WEBHOOK_VERIFY_TOKEN?: string;
+
   @ToInt()
   @IsInt({ message: 'WEBHOOK_TOLERANCE_SECONDS must be an integer' })
   @Min(30, { message: 'WEBHOOK_TOLERANCE_SECONDS must be between 30 and 900' })
@@ -36,6 +48,8 @@ export const webhooksConfig = registerAs('webhooks', () => {
     /** Empty list = not configured: every request to that webhook is refused (fail closed). */
     sinchSecrets: secrets(env.SINCH_WEBHOOK_SECRET),
     enosendSecrets: secrets(env.ENOSEND_WEBHOOK_SECRET),
+    metaAppSecrets: secrets(env.META_APP_SECRET),
+    metaVerifyTokens: secrets(env.META_WEBHOOK_VERIFY_TOKEN),
     toleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,
   };
 });

@@ -38,8 +38,13 @@ export class ProviderRouter {
     metrics: MetricsService,
   ) {
     const retryable = handleWhen((e) => e instanceof ProviderError && e.kind === 'retryable');
+    // A retryable error about one recipient (Meta's pair rate limit) is retried but never opens the
+    // circuit: a number that keeps hitting it must not switch the provider off for everyone.
+    const providerWide = handleWhen(
+      (e) => e instanceof ProviderError && e.kind === 'retryable' && e.options.scope !== 'recipient',
+    );
     for (const provider of chain) {
-      const breaker = circuitBreaker(retryable, {
+      const breaker = circuitBreaker(providerWide, {
         halfOpenAfter: config.circuitOpenMs,
         breaker: new ConsecutiveBreaker(config.circuitThreshold),
       });

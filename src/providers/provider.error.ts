@@ -16,7 +16,15 @@ export class ProviderError extends Error {
     /** Short machine code: the provider's own error code when it has one, else e.g. `timeout`, `http_503`. */
     readonly errorCode: string,
     message: string,
-    readonly options: { httpStatus?: number; retryAfterMs?: number } = {},
+    readonly options: {
+      httpStatus?: number;
+      retryAfterMs?: number;
+      /**
+       * `recipient`: the error concerns this one recipient (e.g. Meta's pair rate limit): retried
+       * like any retryable error, but it never counts towards opening the provider's circuit.
+       */
+      scope?: 'recipient';
+    } = {},
   ) {
     super(message);
   }

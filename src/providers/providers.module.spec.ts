@@ -4,6 +4,7 @@ import { providersConfig, type ProvidersConfig } from '../config/index.js';
 import { startDnzFake } from '../../test/fakes/dnz.fake.js';
 import { startEnoSendFake } from '../../test/fakes/enosend.fake.js';
 import { type SinchFake, startSinchFake } from '../../test/fakes/sinch.fake.js';
+import { startMetaFake } from '../../test/fakes/meta.fake.js';
 import { providerEnvFor, providersConfigFor } from '../../test/fakes/providers-config.js';
 import { ConsoleProvider } from './console/console.provider.js';
 import { DnzProvider } from './dnz/dnz.provider.js';
@@ -121,10 +122,15 @@ describe('fake configuration helpers', () => {
       dnz: await startDnzFake(),
       enosend: await startEnoSendFake(),
       sinch: await startSinchFake(),
+      meta: await startMetaFake(),
     };
     const saved = { ...process.env };
     try {
-      const options = { chain: ['sinch', 'enosend', 'dnz'] as const, timeoutMs: 700, statusPollMs: 900 };
+      const options = {
+        chain: ['meta', 'sinch', 'enosend', 'dnz'] as const,
+        timeoutMs: 700,
+        statusPollMs: 900,
+      };
       Object.assign(
         process.env,
         { NODE_ENV: 'test' },

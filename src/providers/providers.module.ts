@@ -3,6 +3,7 @@ import { providersConfig, type ProviderName, type ProvidersConfig } from '../con
 import { ConsoleProvider, type ConsoleOptions } from './console/console.provider.js';
 import { DnzProvider } from './dnz/dnz.provider.js';
 import { EnoSendProvider, type EnoSendOptions } from './enosend/enosend.provider.js';
+import { MetaProvider } from './meta/meta.provider.js';
 import { WHATSAPP_PROVIDERS, type WhatsAppProvider } from './provider.interface.js';
 import { SinchProvider, type SinchOptions } from './sinch/sinch.provider.js';
 
@@ -25,6 +26,7 @@ export function createWhatsAppProviders(
     dnz: () => new DnzProvider(config),
     enosend: () => new EnoSendProvider(config, options.enosend),
     sinch: () => new SinchProvider(config, options.sinch),
+    meta: () => new MetaProvider(config),
     console: () => new ConsoleProvider(options.console),
   };
   const chain = [...new Set(config.chain)];

@@ -22,7 +22,13 @@ function request(signature: string | undefined, rawBody: Buffer | null = BODY): 
 describe('EnoSendSignatureGuard', () => {
   let metrics: MetricsService;
   const guard = (secrets = ['eno-new', 'eno-old']) => {
-    const config: WebhooksConfig = { sinchSecrets: [], enosendSecrets: secrets, toleranceSeconds: 300 };
+    const config: WebhooksConfig = {
+      sinchSecrets: [],
+      enosendSecrets: secrets,
+      metaAppSecrets: [],
+      metaVerifyTokens: [],
+      toleranceSeconds: 300,
+    };
     return new EnoSendSignatureGuard(config, new WebhookRejects(metrics));
   };
 

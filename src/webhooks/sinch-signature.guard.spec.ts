@@ -60,7 +60,13 @@ describe('SinchSignatureGuard', () => {
   let clock: FixedClock;
 
   function guard(secrets: string[] = ['new-secret', 'old-secret']): SinchSignatureGuard {
-    const config: WebhooksConfig = { sinchSecrets: secrets, enosendSecrets: [], toleranceSeconds: 300 };
+    const config: WebhooksConfig = {
+      sinchSecrets: secrets,
+      enosendSecrets: [],
+      metaAppSecrets: [],
+      metaVerifyTokens: [],
+      toleranceSeconds: 300,
+    };
     return new SinchSignatureGuard(
       config,
       clock,

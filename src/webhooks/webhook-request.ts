@@ -7,7 +7,7 @@ export interface WebhookRequest extends RawBodyRequest<FastifyRequest> {
   webhookNonce?: string;
 }
 
-export const WEBHOOK_PROVIDERS = ['sinch', 'enosend'] as const;
+export const WEBHOOK_PROVIDERS = ['sinch', 'enosend', 'meta'] as const;
 export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
 
 /** Label values of otp_webhook_rejects_total (a bounded set). */

@@ -9,5 +9,6 @@ export * from './fake-server.js';
 export * from './dnz.fake.js';
 export * from './enosend.fake.js';
 export * from './sinch.fake.js';
+export * from './meta.fake.js';
 export * from './providers-config.js';
 export * from './spec-helpers.js';

@@ -1,16 +1,18 @@
 import type { ProviderName, ProvidersConfig } from '../../src/config/index.js';
 import type { DnzFake } from './dnz.fake.js';
 import type { EnoSendFake } from './enosend.fake.js';
+import type { MetaFake } from './meta.fake.js';
 import type { SinchFake } from './sinch.fake.js';
 
 export interface ProviderFakes {
   dnz?: DnzFake;
   enosend?: EnoSendFake;
   sinch?: SinchFake;
+  meta?: MetaFake;
 }
 
 export interface FakeConfigOptions {
-  /** Default: the fakes given, in the order dnz, enosend, sinch. */
+  /** Default: the fakes given, in the order dnz, enosend, sinch, meta. */
   chain?: ProviderName[];
   /** PROVIDER_TIMEOUT_MS (default 1000). */
   timeoutMs?: number;
@@ -20,7 +22,7 @@ export interface FakeConfigOptions {
   templateLanguage?: string;
 }
 
-const ORDER = ['dnz', 'enosend', 'sinch'] as const;
+const ORDER = ['dnz', 'enosend', 'sinch', 'meta'] as const;
 
 function chainOf(fakes: ProviderFakes, options: FakeConfigOptions): ProviderName[] {
   return options.chain ?? ORDER.filter((name) => fakes[name] !== undefined);
@@ -28,7 +30,7 @@ function chainOf(fakes: ProviderFakes, options: FakeConfigOptions): ProviderName
 
 /** A ProvidersConfig pointing at the given fakes (for unit specs and benchmarks). */
 export function providersConfigFor(fakes: ProviderFakes, options: FakeConfigOptions = {}): ProvidersConfig {
-  const { dnz, enosend, sinch } = fakes;
+  const { dnz, enosend, sinch, meta } = fakes;
   return {
     chain: chainOf(fakes, options),
     timeoutMs: options.timeoutMs ?? 1000,
@@ -49,6 +51,14 @@ export function providersConfigFor(fakes: ProviderFakes, options: FakeConfigOpti
       templateLanguage: options.templateLanguage ?? 'en_US',
       apiBase: sinch?.url ?? '',
       authUrl: sinch?.authUrl ?? '',
+    },
+    meta: {
+      graphApiBase: meta?.url ?? 'https://graph.facebook.com',
+      graphApiVersion: meta?.version ?? '',
+      phoneNumberId: meta?.phoneNumberId ?? '',
+      accessToken: meta?.accessToken ?? '',
+      templateName: meta?.templateName ?? '',
+      templateLanguage: meta?.templateLanguage ?? 'en_US',
     },
   };
 }
@@ -82,6 +92,16 @@ export function providerEnvFor(
       SINCH_TEMPLATE_LANGUAGE: options.templateLanguage ?? 'en_US',
       SINCH_API_BASE: fakes.sinch.url,
       SINCH_AUTH_URL: fakes.sinch.authUrl,
+    });
+  }
+  if (fakes.meta) {
+    Object.assign(env, {
+      META_GRAPH_API_BASE: fakes.meta.url,
+      META_GRAPH_API_VERSION: fakes.meta.version,
+      META_PHONE_NUMBER_ID: fakes.meta.phoneNumberId,
+      META_ACCESS_TOKEN: fakes.meta.accessToken,
+      META_TEMPLATE_NAME: fakes.meta.templateName,
+      META_TEMPLATE_LANGUAGE: fakes.meta.templateLanguage,
     });
   }
   return env;

@@ -80,7 +80,14 @@ export function rememberProviderRequest(
 rememberSecretsIn(TEST_ENV);
 
 /** The static secrets of the test environment (client API keys, hash secret, the fakes' keys). */
-export const STATIC_SECRETS = [...remembered.keys, 'dnz-test-key', 'wa_live_test_key'];
+export const STATIC_SECRETS = [
+  ...remembered.keys,
+  'dnz-test-key',
+  'wa_live_test_key',
+  // test/fakes/meta.fake.ts defaults: the System User token and the app secret.
+  'EAAGm0PX4ZCpsBAtestSystemUserToken0123456789',
+  'meta-app-secret-0123456789',
+];
 for (const key of STATIC_SECRETS) rememberKey(key);
 
 /**

@@ -5,6 +5,7 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   invalid_signature: 401,
   country_not_allowed: 403,
+  forbidden: 403,
   not_found: 404,
   route_not_found: 404,
   method_not_allowed: 405,

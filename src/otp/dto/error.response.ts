@@ -75,6 +75,7 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Example> = {
     code: 'country_not_allowed',
     message: 'Codes cannot be sent to this country',
   },
+  forbidden: { statusCode: 403, code: 'forbidden', message: 'Wrong verify token or mode' },
   not_found: { statusCode: 404, code: 'not_found', message: 'No verification with this id' },
   route_not_found: { statusCode: 404, code: 'route_not_found', message: 'Route not found' },
   method_not_allowed: { statusCode: 405, code: 'method_not_allowed', message: 'Method not allowed' },

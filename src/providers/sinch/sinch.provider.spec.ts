@@ -250,7 +250,7 @@ describe('SinchProvider over HTTP', () => {
     it.each([
       ['invalid_argument', 'permanent', 'INVALID_ARGUMENT', 400, undefined],
       ['forbidden', 'configuration', 'PERMISSION_DENIED', 403, undefined],
-      ['rate_limited', 'retryable', 'RESOURCE_EXHAUSTED', 429, 10_000],
+      ['rate_limited', 'rate_limited', 'RESOURCE_EXHAUSTED', 429, 10_000],
       ['internal', 'retryable', 'INTERNAL', 500, undefined],
       ['unavailable', 'retryable', 'UNAVAILABLE', 503, undefined],
       ['error_body_200', 'permanent', 'INVALID_ARGUMENT', 200, undefined],

@@ -382,6 +382,77 @@ describe('Sinch webhooks', () => {
       expect(await fallbackJobs(id)).toEqual([]);
     });
 
+    it('a signed FAILED report carrying only message_metadata (no message id) changes nothing: no fallback, no new digits, even for a code DNZ delivered', async () => {
+      const res = await t.request<Body>('POST', '/v1/otp/send', { body: { phone: uniquePhone() } });
+      const id = res.body.id as string;
+      await withDb((db) =>
+        db.query(
+          `WITH a AS (INSERT INTO delivery_attempts (id, code_id, provider, outcome, provider_message_id, duration_ms)
+             VALUES (gen_random_uuid(), $1, 'dnz', 'sent', 'dnz-job-x', 5))
+           UPDATE one_time_codes SET delivery_status = 'sent', delivery_provider = 'dnz',
+             delivery_message_id = 'dnz-job-x', sent_at = now() WHERE id = $1`,
+          [id],
+        ),
+      );
+      const hash = () =>
+        withDb((db) => db.query<{ code_hash: string }>('SELECT code_hash FROM one_time_codes WHERE id = $1', [id]));
+      const before = { row: await codeRow(id), hash: (await hash()).rows[0].code_hash };
+      const attack = sinchReport(id, '', 'FAILED', 'RECIPIENT_NOT_REACHABLE');
+      delete (attack.message_delivery_report as Body).message_id;
+      expect((await postSigned(attack)).status).toBe(200);
+      expect(await fallbackJobs(id)).toEqual([]);
+      expect(await codeRow(id)).toEqual(before.row);
+      expect((await hash()).rows[0].code_hash).toBe(before.hash);
+    });
+
+    it("a report naming an older attempt's message (a newer attempt went out since) changes nothing", async () => {
+      const { id, messageId } = await sentCode();
+      // A newer attempt through DNZ is now the code's current one.
+      await withDb((db) =>
+        db.query(
+          `INSERT INTO delivery_attempts (id, code_id, provider, outcome, provider_message_id, duration_ms, created_at)
+           VALUES (gen_random_uuid(), $1, 'dnz', 'sent', 'dnz-job-y', 5, now() + interval '1 second')`,
+          [id],
+        ),
+      );
+      const before = await codeRow(id);
+      expect((await postSigned(sinchReport(id, messageId, 'FAILED', 'RECIPIENT_NOT_REACHABLE'))).status).toBe(200);
+      expect((await postSigned(sinchReport(id, messageId, 'DELIVERED'))).status).toBe(200);
+      expect(await codeRow(id)).toEqual(before);
+      expect(await fallbackJobs(id)).toEqual([]);
+    });
+
+    it('a report naming an attempt left in doubt by a crash (codeId:attemptId in message_metadata) settles it', async () => {
+      const res = await t.request<Body>('POST', '/v1/otp/send', { body: { phone: uniquePhone() } });
+      const id = res.body.id as string;
+      const attemptId = randomUUID();
+      await withDb((db) =>
+        db.query(
+          `INSERT INTO delivery_attempts (id, code_id, provider, outcome, duration_ms) VALUES ($2, $1, 'sinch', 'in_doubt', 0)`,
+          [id, attemptId],
+        ),
+      );
+      const messageId = `sinch-${randomUUID()}`;
+      expect((await postSigned(sinchReport(`${id}:${attemptId}`, messageId, 'DELIVERED'))).status).toBe(200);
+      expect((await codeRow(id)).delivery_status).toBe('delivered');
+      const attempt = await withDb((db) =>
+        db.query('SELECT outcome, provider_message_id, provider_status FROM delivery_attempts WHERE id = $1', [
+          attemptId,
+        ]),
+      );
+      expect(attempt.rows).toEqual([
+        { outcome: 'sent', provider_message_id: messageId, provider_status: 'DELIVERED' },
+      ]);
+      // A report with a made-up attempt of this code settles nothing.
+      const other = await t.request<Body>('POST', '/v1/otp/send', { body: { phone: uniquePhone() } });
+      const otherId = other.body.id as string;
+      expect(
+        (await postSigned(sinchReport(`${otherId}:${randomUUID()}`, `sinch-${randomUUID()}`, 'FAILED'))).status,
+      ).toBe(200);
+      expect(await codeRow(otherId)).toMatchObject({ delivery_status: 'queued', delivery_error: null });
+      expect(await fallbackJobs(otherId)).toEqual([]);
+    });
+
     it('SWITCHING_CHANNEL records the raw state only', async () => {
       const { id, messageId } = await sentCode();
       const before = await codeRow(id);

@@ -247,10 +247,16 @@ export class DeliveryRepository {
     return n === 1;
   }
 
+  /**
+   * The engine's own finding (e.g. `misconfigured` after a 401). The time of the last state a
+   * webhook reported (details.observedAt) is kept, so an old webhook event replayed afterwards is
+   * still older than it and changes nothing.
+   */
   async setProviderState(provider: string, state: string, details: Record<string, unknown>): Promise<void> {
     await this.prisma.$executeRaw`
-      INSERT INTO provider_states (provider, state, details, updated_at) VALUES (${provider}, ${state}, ${JSON.stringify(details)}::jsonb, now())
-      ON CONFLICT (provider) DO UPDATE SET state = EXCLUDED.state, details = EXCLUDED.details, updated_at = now()`;
+      INSERT INTO provider_states AS p (provider, state, details, updated_at) VALUES (${provider}, ${state}, ${JSON.stringify(details)}::jsonb, now())
+      ON CONFLICT (provider) DO UPDATE SET state = EXCLUDED.state, updated_at = now(),
+        details = EXCLUDED.details || jsonb_strip_nulls(jsonb_build_object('observedAt', p.details -> 'observedAt'))`;
   }
 
   /**

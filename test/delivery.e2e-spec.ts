@@ -86,7 +86,11 @@ describe('delivery: queue, providers, fallback', () => {
 
   it.each([
     ['500 send_otp_failed', 'send_otp_failed', 'retryable_error'],
-    ['429 rate limited', 'rate_limited', 'retryable_error'],
+    [
+      '429 rate limited (Retry-After 30 s: the provider is paused, no retry)',
+      'rate_limited',
+      'rate_limited_error',
+    ],
     ['a hang (timeout)', 'hang', 'retryable_error'],
     ['401 invalid_api_key', 'invalid_api_key', 'configuration_error'],
   ] as const)(
@@ -107,8 +111,9 @@ describe('delivery: queue, providers, fallback', () => {
       const dnzAttempts = attempts.filter((a) => a.provider === 'dnz');
       expect(dnzAttempts.length).toBeGreaterThanOrEqual(1);
       expect(dnzAttempts.every((a) => a.outcome === outcome)).toBe(true);
-      // Retryable errors are retried (DELIVERY_RETRIES=1) before falling back; configuration errors are not.
-      expect(dnzAttempts).toHaveLength(outcome === 'configuration_error' ? 1 : 2);
+      // Retryable errors are retried (DELIVERY_RETRIES=1) before falling back; configuration errors
+      // and rate limits (the provider asked us to wait) are not.
+      expect(dnzAttempts).toHaveLength(outcome === 'retryable_error' ? 2 : 1);
       expect(attempts.filter((a) => a.provider === 'enosend')).toEqual([
         expect.objectContaining({ outcome: 'sent' }),
       ]);

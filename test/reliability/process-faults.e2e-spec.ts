@@ -314,6 +314,31 @@ describe('reliability: worker processes that die or are stopped', () => {
     await stopGracefully(b);
   }, 60_000);
 
+  it('a delivery that takes longer than DELIVERY_LOCK_TIMEOUT_SECONDS is never taken twice while its process lives (its lease is renewed), with a second replica waiting', async () => {
+    dnz.reset();
+    // Each DNZ answer takes 5 s; locks not renewed for 2 s are released.
+    dnz.behave({ delayMs: 5000 });
+    const env = {
+      ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: 10_000 }),
+      DELIVERY_LOCK_TIMEOUT_SECONDS: '2',
+    };
+    const a = await spawn(env);
+    const b = await spawn(env);
+    const phone = uniquePhone();
+    phones.push(phone);
+    const res = await send(a, phone);
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await waitFor(async () => (await codeRow(id))?.delivery_status === 'sent', {
+      timeoutMs: 15_000,
+      what: 'the slow delivery',
+    });
+    await waitFor(async () => (await jobOf(id)).length === 0, { what: 'the job to be gone' });
+    expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(1);
+    expect(await attemptsOf(id)).toEqual([{ provider: 'dnz', outcome: 'sent' }]);
+    await Promise.all([stopGracefully(a), stopGracefully(b)]);
+  }, 40_000);
+
   it('SIGTERM under load: in-flight requests finish, held jobs finish or are released, exit within 10 s; a second instance finishes the rest', async () => {
     dnz.reset();
     enosend.reset();

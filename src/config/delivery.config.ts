@@ -46,7 +46,10 @@ class DeliveryEnv {
    * provider request leaves, so a process test can kill it exactly there. Refused in production.
    */
   @IsOptional()
-  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http'] }, { message: 'DELIVERY_TEST_FAULT_HOOK_URL must be an http URL' })
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http'] },
+    { message: 'DELIVERY_TEST_FAULT_HOOK_URL must be an http URL' },
+  )
   DELIVERY_TEST_FAULT_HOOK_URL?: string;
 
   @IsIn(['development', 'production', 'test'])

@@ -67,6 +67,14 @@ describe('SinchProvider over HTTP', () => {
       });
     });
 
+    it('sends a client reference derived from the attempt (codeId:attemptId) as message_metadata', async () => {
+      await sut.send({ ...message, attemptId: 'attempt-7' });
+
+      expect((fake.sendRequests()[0].json as { message_metadata: string }).message_metadata).toBe(
+        'code-42:attempt-7',
+      );
+    });
+
     it('sends free text only inside the session window', async () => {
       await sut.send({ ...message, withinSessionWindow: true, locale: 'es' });
       await sut.send({ ...message, withinSessionWindow: false });

@@ -161,8 +161,12 @@ describe('reliability: worker processes that die or are stopped', () => {
       { provider: 'dnz', outcome: 'in_doubt' },
       { provider: 'enosend', outcome: 'sent' },
     ]);
-    expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(1);
-    expect(enosend.sendRequests().filter((r) => (r.json as Body)?.number === phone.slice(1))).toHaveLength(1);
+    const toDnz = dnz.requests.filter((r) => (r.json as Body)?.number === phone);
+    const toEnoSend = enosend.sendRequests().filter((r) => (r.json as Body)?.number === phone.slice(1));
+    expect(toDnz).toHaveLength(1);
+    expect(toEnoSend).toHaveLength(1);
+    // The same digits (never new ones for an attempt in doubt).
+    expect(codeIn(toEnoSend[0])).toBe(codeIn(toDnz[0]));
     expect(await unfinished(db, { ids: [id] })).toEqual([]);
     await stopGracefully(b);
   }, 45_000);

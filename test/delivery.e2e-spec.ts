@@ -1,5 +1,6 @@
 import { startApp, type TestApp } from './helpers/app.js';
 import { uniquePhone, withDb } from './helpers/db.js';
+import { codeIn } from './helpers/reliability.js';
 import { waitFor } from './helpers/wait.js';
 import { OtpCrypto } from '../src/otp/otp.crypto.js';
 import { PrismaService } from '../src/prisma/prisma.service.js';
@@ -142,6 +143,32 @@ describe('delivery: queue, providers, fallback', () => {
     expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(1);
     expect(enosend.sendRequests().filter((r) => (r.json as Body)?.number === phone.slice(1))).toHaveLength(0);
     expect((await status(id)).delivery).toEqual(before.delivery);
+  });
+
+  it('a fallback after a provider reported failure: new digits stored and sent in one go, through the next provider; they verify, the old ones no longer do', async () => {
+    const phone = uniquePhone();
+    const { body } = await send(phone);
+    const id = body.id as string;
+    await settled(id);
+    const oldCode = codeIn(dnz.requests.find((r) => (r.json as Body)?.number === phone)!);
+    // What a FAILED report for DNZ's message enqueues (webhooks: delivery-reports.repository.ts).
+    await withDb((db) =>
+      db.query(`SELECT graphile_worker.add_job('deliver-otp-fallback', $1::json, job_key => $2)`, [
+        JSON.stringify({ id, failedProvider: 'dnz' }),
+        `fallback:${id}`,
+      ]),
+    );
+    const sent = await waitFor(
+      () => enosend.sendRequests().find((r) => (r.json as Body)?.number === phone.slice(1)),
+      { what: 'the fallback send through EnoSend' },
+    );
+    await waitFor(async () => (await jobFor(`fallback-send:${id}`)) === 0, { what: 'the fallback send job' });
+    const newCode = codeIn(sent)!;
+    expect(newCode).not.toBe(oldCode);
+    expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(1);
+    const wrong = await t.request('POST', '/v1/otp/verify', { body: { phone, code: oldCode } });
+    expect(wrong.status).toBe(400);
+    expect((await t.request('POST', '/v1/otp/verify', { body: { phone, code: newCode } })).status).toBe(200);
   });
 
   it("the API's commits wait for the WAL flush; the worker's bookkeeping does not (DATABASE_WORKER_SYNCHRONOUS_COMMIT)", async () => {

@@ -239,12 +239,31 @@ export class DeliveryRepository {
     await this.prisma.hot(MARK_FAILED, [codeId, error, at], this.prisma.workerPool);
   }
 
-  /** Fallback after a provider reported failure: new digits for the still-pending code. */
-  async rekey(codeId: string, codeHash: string, hashKeyId: string, now: Date): Promise<boolean> {
-    const n = await this.prisma.$executeRaw`
-      UPDATE one_time_codes SET code_hash = ${codeHash}, hash_key_id = ${hashKeyId}
-      WHERE id = ${codeId}::uuid AND status = 'pending' AND expires_at > ${now} AND delivery_status IN ('queued', 'sent')`;
-    return n === 1;
+  /**
+   * Fallback after a provider reported failure: new digits for the still-pending code and the
+   * job that sends them (their ciphertext), in ONE statement, so the stored hash and the digits
+   * on their way never disagree. Nothing while an earlier fallback send of this code is queued or
+   * running (a re-run of the fallback job must not change the digits under it).
+   */
+  async rekeyAndResend(
+    codeId: string,
+    rekey: { codeHash: string; hashKeyId: string },
+    task: string,
+    payload: object,
+    jobKey: string,
+    now: Date,
+  ): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      WITH k AS (
+        UPDATE one_time_codes SET code_hash = ${rekey.codeHash}, hash_key_id = ${rekey.hashKeyId}
+        WHERE id = ${codeId}::uuid AND status = 'pending' AND expires_at > ${now}
+          AND delivery_status IN ('queued', 'sent')
+          AND NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs WHERE key = ${jobKey})
+        RETURNING id
+      )
+      SELECT (graphile_worker.add_job(${task}::text, ${JSON.stringify(payload)}::json, job_key => ${jobKey}::text,
+        max_attempts => 10)).id::text AS id FROM k`;
+    return rows.length === 1;
   }
 
   /**

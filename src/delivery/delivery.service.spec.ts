@@ -146,6 +146,15 @@ describe('DeliveryService', () => {
     expect(calls.filter(([c]) => c === 'markFailed')).toEqual([]);
   });
 
+  it('a fallback send (new digits after a reported failure) left in doubt is retried with its digits, only through the providers after the failed one', async () => {
+    const sinch = new ScriptedProvider('sinch');
+    const dnz = new ScriptedProvider('dnz');
+    const { sut, payload } = sutFor([sinch, dnz], prepared({ inDoubt: new Set(['dnz']) }));
+    await sut.deliver({ ...payload, after: 'sinch' });
+    expect(sinch.sent).toHaveLength(0);
+    expect(dnz.sent.map((m) => m.code)).toEqual(['482913']);
+  });
+
   it('a code verified while its attempt was in doubt is sent, not failed', async () => {
     const dnz = new ScriptedProvider('dnz');
     const state = prepared({ inDoubt: new Set(['dnz']) });

@@ -8,7 +8,12 @@ import { generateCode } from '../otp/code-generator.js';
 import { ProviderError, type RateLimitScope } from '../providers/provider.error.js';
 import { TEST_NUMBER_JOB_PAYLOAD } from '../throttling/test-numbers.js';
 import type { OtpMessage, WhatsAppProvider } from '../providers/provider.interface.js';
-import { DELIVER_OTP_TASK, type DeliverOtpPayload, type FallbackPayload } from './delivery.constants.js';
+import {
+  DELIVER_OTP_TASK,
+  type DeliverOtpPayload,
+  type FallbackPayload,
+  fallbackSendKey,
+} from './delivery.constants.js';
 import { DeliveryRepository, type DeliveryTarget } from './delivery.repository.js';
 import { FaultHook } from './fault-hook.js';
 import { ProviderRouter } from './provider-router.js';
@@ -19,8 +24,15 @@ const MIN_LIFE_AT_SEND_MS = 15_000;
 /** Shortest wait after a rate limit (a Retry-After of 0 or a date in the past). */
 const MIN_RATE_LIMIT_WAIT_MS = 1000;
 
-/** What the job is: the send's own (it carries the encrypted code) or a fallback after a report. */
-type DeliveryJob = { kind: 'first'; payload: DeliverOtpPayload } | { kind: 'fallback' };
+/**
+ * What the job is: the send's own, or the fallback send after a provider reported failure. Both
+ * carry the encrypted code (the same digits on every run) and are rescheduled under their key.
+ */
+interface DeliveryJob {
+  kind: 'first' | 'fallback';
+  payload: DeliverOtpPayload;
+  key: string;
+}
 
 /** One provider's answer for this code. */
 type TryOutcome =
@@ -58,15 +70,24 @@ export class DeliveryService {
       return;
     }
     const code = this.crypto.cipher.decrypt(payload.c, payload.id);
-    await this.run(payload.id, code, this.router.after(), { kind: 'first', payload });
+    if (payload.after !== undefined) {
+      // The fallback send (new digits after a provider reported failure): the providers after it.
+      const job: DeliveryJob = { kind: 'fallback', payload, key: fallbackSendKey(payload.id) };
+      await this.run(payload.id, code, this.router.after(payload.after), job);
+      return;
+    }
+    await this.run(payload.id, code, this.router.after(), { kind: 'first', payload, key: payload.id });
   }
 
-  /** A provider reported failure after accepting: new digits, through the providers after it. */
+  /**
+   * A provider reported failure after accepting: new digits for the still-pending code and a send
+   * job carrying them (encrypted), in one statement; that job delivers them through the providers
+   * after the failed one, as crash-safely as the first send.
+   */
   async fallback(payload: FallbackPayload): Promise<void> {
     const target = await this.repository.target(payload.id);
     if (!target) return;
-    const providers = this.router.after(payload.failedProvider);
-    if (providers.length === 0) {
+    if (this.router.after(payload.failedProvider).length === 0) {
       await this.repository.markFailed(payload.id, 'all_providers_failed', this.clock.now());
       return;
     }
@@ -75,8 +96,19 @@ export class DeliveryService {
       { id: payload.id, phone: target.phone, purpose: target.purpose },
       code,
     );
-    if (!(await this.repository.rekey(payload.id, hash, keyId, this.clock.now()))) return;
-    await this.run(payload.id, code, providers, { kind: 'fallback' });
+    const send: DeliverOtpPayload = {
+      id: payload.id,
+      c: this.crypto.cipher.encrypt(code, payload.id),
+      after: payload.failedProvider,
+    };
+    await this.repository.rekeyAndResend(
+      payload.id,
+      { codeHash: hash, hashKeyId: keyId },
+      DELIVER_OTP_TASK,
+      send,
+      fallbackSendKey(payload.id),
+      this.clock.now(),
+    );
   }
 
   /**
@@ -99,7 +131,11 @@ export class DeliveryService {
     const prepared = await this.repository.prepare(codeId, now);
     if (!prepared) return;
     const { target, inDoubt, tookIt, unhealthy, paused } = prepared;
-    if (job.kind === 'first' && target.deliveryStatus !== 'queued') {
+    const finished =
+      job.kind === 'first'
+        ? target.deliveryStatus !== 'queued'
+        : !['queued', 'sent'].includes(target.deliveryStatus) || providers.some((p) => tookIt.has(p.name));
+    if (finished) {
       this.logger.log(
         { codeId, deliveryStatus: target.deliveryStatus },
         'delivery already finished; job re-run ignored',
@@ -172,16 +208,16 @@ export class DeliveryService {
         );
       }
       if (!canWaitUntil(until)) continue; // the code would expire first: fall back instead
-      if (outcome.scope === 'recipient' && job.kind === 'first') {
+      if (outcome.scope === 'recipient') {
         // This recipient's limit: this code waits for the same provider.
-        await this.rescheduleAt(job.payload, until, provider.name);
+        await this.rescheduleAt(job, until, provider.name);
         return;
       }
       retryAt = earliest(retryAt, until);
     }
-    if (retryAt && job.kind === 'first') {
+    if (retryAt) {
       // Nobody took it, but a provider that asked us to wait will take it while the code lives.
-      await this.rescheduleAt(job.payload, retryAt, lastError);
+      await this.rescheduleAt(job, retryAt, lastError);
       return;
     }
     await this.repository.markFailed(codeId, lastError, this.clock.now());
@@ -191,9 +227,9 @@ export class DeliveryService {
     );
   }
 
-  private async rescheduleAt(payload: DeliverOtpPayload, runAt: Date, reason: string): Promise<void> {
-    await this.repository.reschedule(DELIVER_OTP_TASK, payload, payload.id, runAt);
-    this.logger.log({ codeId: payload.id, runAt: runAt.toISOString(), reason }, 'delivery rescheduled');
+  private async rescheduleAt(job: DeliveryJob, runAt: Date, reason: string): Promise<void> {
+    await this.repository.reschedule(DELIVER_OTP_TASK, job.payload, job.key, runAt);
+    this.logger.log({ codeId: job.payload.id, runAt: runAt.toISOString(), reason }, 'delivery rescheduled');
   }
 
   /** One provider's try (with its retries and circuit breaker) at handing the message over. */

@@ -24,7 +24,12 @@ export interface ProviderErrorOptions {
   httpStatus?: number;
   /** How long the provider asked us to wait (Retry-After), in ms. */
   retryAfterMs?: number;
-  /** `rate_limited` only: the provider's own limit (default) or this recipient's. */
+  /**
+   * Who the error concerns. On `rate_limited`: the provider's own limit (default, pauses it for
+   * every code) or this recipient's (delays this code only). `recipient` on any kind also means it
+   * never counts towards opening the provider's circuit (a crafted number must not switch the
+   * provider off for everyone).
+   */
   scope?: RateLimitScope;
 }
 

@@ -1,5 +1,6 @@
 import { startApp, type TestApp } from './helpers/app.js';
 import { uniquePhone, withDb } from './helpers/db.js';
+import { codeIn } from './helpers/reliability.js';
 import { waitFor } from './helpers/wait.js';
 import { OtpCrypto } from '../src/otp/otp.crypto.js';
 import { PrismaService } from '../src/prisma/prisma.service.js';
@@ -86,7 +87,11 @@ describe('delivery: queue, providers, fallback', () => {
 
   it.each([
     ['500 send_otp_failed', 'send_otp_failed', 'retryable_error'],
-    ['429 rate limited', 'rate_limited', 'retryable_error'],
+    [
+      '429 rate limited (Retry-After 30 s: the provider is paused, no retry)',
+      'rate_limited',
+      'rate_limited_error',
+    ],
     ['a hang (timeout)', 'hang', 'retryable_error'],
     ['401 invalid_api_key', 'invalid_api_key', 'configuration_error'],
   ] as const)(
@@ -107,8 +112,9 @@ describe('delivery: queue, providers, fallback', () => {
       const dnzAttempts = attempts.filter((a) => a.provider === 'dnz');
       expect(dnzAttempts.length).toBeGreaterThanOrEqual(1);
       expect(dnzAttempts.every((a) => a.outcome === outcome)).toBe(true);
-      // Retryable errors are retried (DELIVERY_RETRIES=1) before falling back; configuration errors are not.
-      expect(dnzAttempts).toHaveLength(outcome === 'configuration_error' ? 1 : 2);
+      // Retryable errors are retried (DELIVERY_RETRIES=1) before falling back; configuration errors
+      // and rate limits (the provider asked us to wait) are not.
+      expect(dnzAttempts).toHaveLength(outcome === 'retryable_error' ? 2 : 1);
       expect(attempts.filter((a) => a.provider === 'enosend')).toEqual([
         expect.objectContaining({ outcome: 'sent' }),
       ]);
@@ -137,6 +143,32 @@ describe('delivery: queue, providers, fallback', () => {
     expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(1);
     expect(enosend.sendRequests().filter((r) => (r.json as Body)?.number === phone.slice(1))).toHaveLength(0);
     expect((await status(id)).delivery).toEqual(before.delivery);
+  });
+
+  it('a fallback after a provider reported failure: new digits stored and sent in one go, through the next provider; they verify, the old ones no longer do', async () => {
+    const phone = uniquePhone();
+    const { body } = await send(phone);
+    const id = body.id as string;
+    await settled(id);
+    const oldCode = codeIn(dnz.requests.find((r) => (r.json as Body)?.number === phone)!);
+    // What a FAILED report for DNZ's message enqueues (webhooks: delivery-reports.repository.ts).
+    await withDb((db) =>
+      db.query(`SELECT graphile_worker.add_job('deliver-otp-fallback', $1::json, job_key => $2)`, [
+        JSON.stringify({ id, failedProvider: 'dnz' }),
+        `fallback:${id}`,
+      ]),
+    );
+    const sent = await waitFor(
+      () => enosend.sendRequests().find((r) => (r.json as Body)?.number === phone.slice(1)),
+      { what: 'the fallback send through EnoSend' },
+    );
+    await waitFor(async () => (await jobFor(`fallback-send:${id}`)) === 0, { what: 'the fallback send job' });
+    const newCode = codeIn(sent)!;
+    expect(newCode).not.toBe(oldCode);
+    expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(1);
+    const wrong = await t.request('POST', '/v1/otp/verify', { body: { phone, code: oldCode } });
+    expect(wrong.status).toBe(400);
+    expect((await t.request('POST', '/v1/otp/verify', { body: { phone, code: newCode } })).status).toBe(200);
   });
 
   it("the API's commits wait for the WAL flush; the worker's bookkeeping does not (DATABASE_WORKER_SYNCHRONOUS_COMMIT)", async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DeliveryRepository } from '../src/delivery/delivery.repository.js';
 import { startApp, type TestApp } from './helpers/app.js';
 import { uniquePhone, withDb } from './helpers/db.js';
 import { enosendHeaders, sinchHeaders, sinchInbound, sinchReport } from './helpers/webhooks.js';
@@ -382,6 +383,83 @@ describe('Sinch webhooks', () => {
       expect(await fallbackJobs(id)).toEqual([]);
     });
 
+    it('a signed FAILED report carrying only message_metadata (no message id) changes nothing: no fallback, no new digits, even for a code DNZ delivered', async () => {
+      const res = await t.request<Body>('POST', '/v1/otp/send', { body: { phone: uniquePhone() } });
+      const id = res.body.id as string;
+      await withDb((db) =>
+        db.query(
+          `WITH a AS (INSERT INTO delivery_attempts (id, code_id, provider, outcome, provider_message_id, duration_ms)
+             VALUES (gen_random_uuid(), $1, 'dnz', 'sent', 'dnz-job-x', 5))
+           UPDATE one_time_codes SET delivery_status = 'sent', delivery_provider = 'dnz',
+             delivery_message_id = 'dnz-job-x', sent_at = now() WHERE id = $1`,
+          [id],
+        ),
+      );
+      const hash = () =>
+        withDb((db) =>
+          db.query<{ code_hash: string }>('SELECT code_hash FROM one_time_codes WHERE id = $1', [id]),
+        );
+      const before = { row: await codeRow(id), hash: (await hash()).rows[0].code_hash };
+      const attack = sinchReport(id, '', 'FAILED', 'RECIPIENT_NOT_REACHABLE');
+      delete (attack.message_delivery_report as Body).message_id;
+      expect((await postSigned(attack)).status).toBe(200);
+      expect(await fallbackJobs(id)).toEqual([]);
+      expect(await codeRow(id)).toEqual(before.row);
+      expect((await hash()).rows[0].code_hash).toBe(before.hash);
+    });
+
+    it("a report naming an older attempt's message (a newer attempt went out since) changes nothing", async () => {
+      const { id, messageId } = await sentCode();
+      // A newer attempt through DNZ is now the code's current one.
+      await withDb((db) =>
+        db.query(
+          `INSERT INTO delivery_attempts (id, code_id, provider, outcome, provider_message_id, duration_ms, created_at)
+           VALUES (gen_random_uuid(), $1, 'dnz', 'sent', 'dnz-job-y', 5, now() + interval '1 second')`,
+          [id],
+        ),
+      );
+      const before = await codeRow(id);
+      expect((await postSigned(sinchReport(id, messageId, 'FAILED', 'RECIPIENT_NOT_REACHABLE'))).status).toBe(
+        200,
+      );
+      expect((await postSigned(sinchReport(id, messageId, 'DELIVERED'))).status).toBe(200);
+      expect(await codeRow(id)).toEqual(before);
+      expect(await fallbackJobs(id)).toEqual([]);
+    });
+
+    it('a report naming an attempt left in doubt by a crash (codeId:attemptId in message_metadata) settles it', async () => {
+      const res = await t.request<Body>('POST', '/v1/otp/send', { body: { phone: uniquePhone() } });
+      const id = res.body.id as string;
+      const attemptId = randomUUID();
+      await withDb((db) =>
+        db.query(
+          `INSERT INTO delivery_attempts (id, code_id, provider, outcome, duration_ms) VALUES ($2, $1, 'sinch', 'in_doubt', 0)`,
+          [id, attemptId],
+        ),
+      );
+      const messageId = `sinch-${randomUUID()}`;
+      expect((await postSigned(sinchReport(`${id}:${attemptId}`, messageId, 'DELIVERED'))).status).toBe(200);
+      expect((await codeRow(id)).delivery_status).toBe('delivered');
+      const attempt = await withDb((db) =>
+        db.query(
+          'SELECT outcome, provider_message_id, provider_status FROM delivery_attempts WHERE id = $1',
+          [attemptId],
+        ),
+      );
+      expect(attempt.rows).toEqual([
+        { outcome: 'sent', provider_message_id: messageId, provider_status: 'DELIVERED' },
+      ]);
+      // A report with a made-up attempt of this code settles nothing.
+      const other = await t.request<Body>('POST', '/v1/otp/send', { body: { phone: uniquePhone() } });
+      const otherId = other.body.id as string;
+      expect(
+        (await postSigned(sinchReport(`${otherId}:${randomUUID()}`, `sinch-${randomUUID()}`, 'FAILED')))
+          .status,
+      ).toBe(200);
+      expect(await codeRow(otherId)).toMatchObject({ delivery_status: 'queued', delivery_error: null });
+      expect(await fallbackJobs(otherId)).toEqual([]);
+    });
+
     it('SWITCHING_CHANNEL records the raw state only', async () => {
       const { id, messageId } = await sentCode();
       const before = await codeRow(id);
@@ -438,6 +516,25 @@ describe('Sinch webhooks', () => {
 
       expect((await postSigned(sinchInbound(phone, 'Unsubscribe'))).status).toBe(200);
       expect((await contact(phone)).opted_out_at).toEqual(expect.any(Date));
+    });
+
+    it('a STOP delivered again days later, after a START, opts nobody out (ordered by the event time)', async () => {
+      const phone = uniquePhone();
+      const inbound = (text: string, daysAgo: number) => {
+        const body = sinchInbound(phone, text);
+        (body.message as Body).accept_time = new Date(
+          t.clock.now().getTime() - daysAgo * 86_400_000,
+        ).toISOString();
+        return body;
+      };
+      const stop = inbound('STOP', 3);
+      expect((await postSigned(stop)).status).toBe(200);
+      expect((await contact(phone)).opted_out_at).toEqual(expect.any(Date));
+      expect((await postSigned(inbound('START', 2))).status).toBe(200);
+      expect((await contact(phone)).opted_out_at).toBeNull();
+      // The same STOP again (Sinch's retry, signed afresh: a new nonce and timestamp), days later.
+      expect((await postSigned(stop)).status).toBe(200);
+      expect((await contact(phone)).opted_out_at).toBeNull();
     });
 
     it('a forged STOP is refused and stores nothing', async () => {
@@ -606,6 +703,39 @@ describe('EnoSend webhooks and readiness', () => {
     const res = await post(raw, headers(raw));
     expect(res.status).toBe(401);
     expect(res.body).toEqual(INVALID);
+    expect(await stored()).toEqual(before);
+  });
+
+  it('a captured disconnected replayed after a newer connected cannot flip it back, even after the engine wrote its own state; a duplicate changes nothing', async () => {
+    const captured = state('disconnected', 120);
+    expect((await post(captured, enosendHeaders(ENO_NEW, captured))).status).toBe(200);
+    const connected = state('connected', 60);
+    expect((await post(connected, enosendHeaders(ENO_NEW, connected))).status).toBe(200);
+    const after = await withDb(
+      async (db) =>
+        (await db.query(`SELECT updated_at FROM provider_states WHERE provider = 'enosend'`)).rows[0],
+    );
+    // A duplicate of the newest event (the same timestamp) is not stored again.
+    t.clock.advance(1000);
+    expect((await post(connected, enosendHeaders(ENO_NEW, connected))).status).toBe(200);
+    expect(
+      await withDb(
+        async (db) =>
+          (await db.query(`SELECT updated_at FROM provider_states WHERE provider = 'enosend'`)).rows[0],
+      ),
+    ).toEqual(after);
+    // The delivery engine records its own finding (as after a 401) for the same provider.
+    await t.app.get(DeliveryRepository).setProviderState('enosend', 'connected', { note: 'engine' });
+    expect((await post(captured, enosendHeaders(ENO_NEW, captured))).status).toBe(200);
+    expect((await stored()).state).toBe('connected');
+  });
+
+  it('an instance.state without a timestamp (it could not be ordered) or far in the future is ignored', async () => {
+    const before = await stored();
+    const undated = JSON.stringify({ event: 'instance.state', instance_id: 'inst-1', state: 'disconnected' });
+    expect((await post(undated, enosendHeaders(ENO_NEW, undated))).status).toBe(200);
+    const future = state('disconnected', -3600);
+    expect((await post(future, enosendHeaders(ENO_NEW, future))).status).toBe(200);
     expect(await stored()).toEqual(before);
   });
 

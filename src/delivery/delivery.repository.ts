@@ -28,7 +28,9 @@ const PREPARE = {
            ARRAY(SELECT DISTINCT provider FROM delivery_attempts
                  WHERE code_id = $1::uuid AND outcome IN ('sent', 'delivered', 'not_delivered')) AS "tookIt",
            (SELECT coalesce(json_object_agg(provider, state), '{}'::json) FROM provider_states
-            WHERE ${UNHEALTHY}) AS unhealthy
+            WHERE ${UNHEALTHY}) AS unhealthy,
+           (SELECT coalesce(json_object_agg(provider, paused_until), '{}'::json) FROM provider_states
+            WHERE paused_until > $2::timestamptz) AS paused
     FROM ${TARGET_FROM}
     WHERE c.id = $1::uuid`,
 };
@@ -70,6 +72,13 @@ const MARK_DELIVERED = {
       delivery_updated_at = $2::timestamptz
     WHERE id = $1::uuid AND delivery_status IN ('queued', 'sent')`,
 };
+const MARK_SENT_IN_DOUBT = {
+  name: 'delivery_mark_sent_in_doubt',
+  text: `
+    UPDATE one_time_codes SET delivery_status = 'sent', delivery_provider = $2::text, delivery_error = NULL,
+      sent_at = COALESCE(sent_at, $3::timestamptz), delivery_updated_at = $3::timestamptz
+    WHERE id = $1::uuid AND delivery_status = 'queued'`,
+};
 const MARK_FAILED = {
   name: 'delivery_mark_failed',
   text: `
@@ -98,6 +107,8 @@ export interface PreparedDelivery {
   tookIt: Set<string>;
   /** Provider → state, for providers to skip now. */
   unhealthy: Map<string, string>;
+  /** Provider → end of its pause (it asked us to wait: a provider-wide rate limit). */
+  paused: Map<string, Date>;
 }
 
 export type AttemptOutcome =
@@ -106,6 +117,7 @@ export type AttemptOutcome =
   | 'delivered'
   | 'not_delivered'
   | 'retryable_error'
+  | 'rate_limited_error'
   | 'permanent_error'
   | 'configuration_error'
   | 'in_doubt'
@@ -127,22 +139,28 @@ export class DeliveryRepository {
   /**
    * Everything a delivery needs before its first provider call, in one round trip: the code and
    * its contact, the providers a dead worker left an attempt in flight with (marked `in_doubt`
-   * here: the message may have gone out, so they are never tried again for this code), and the
-   * providers that already took the message in an earlier run, and the providers to skip now
-   * (see UNHEALTHY).
+   * here: the message may or may not have gone out; the same digits are sent again, other
+   * providers first), the providers that already took the message in an earlier run, the
+   * providers to skip now (see UNHEALTHY) and the providers paused by a rate limit.
    */
-  async prepare(codeId: string): Promise<PreparedDelivery | undefined> {
+  async prepare(codeId: string, now: Date): Promise<PreparedDelivery | undefined> {
     const rows = await this.prisma.hot<
-      DeliveryTarget & { inDoubt: string[]; tookIt: string[]; unhealthy: Record<string, string> }
-    >(PREPARE, [codeId], this.prisma.workerPool);
+      DeliveryTarget & {
+        inDoubt: string[];
+        tookIt: string[];
+        unhealthy: Record<string, string>;
+        paused: Record<string, string>;
+      }
+    >(PREPARE, [codeId, now], this.prisma.workerPool);
     const row = rows[0];
     if (!row) return undefined;
-    const { inDoubt, tookIt, unhealthy, ...target } = row;
+    const { inDoubt, tookIt, unhealthy, paused, ...target } = row;
     return {
       target,
       inDoubt: new Set(inDoubt),
       tookIt: new Set(tookIt),
       unhealthy: new Map(Object.entries(unhealthy ?? {})),
+      paused: new Map(Object.entries(paused ?? {}).map(([p, until]) => [p, new Date(until)])),
     };
   }
 
@@ -209,22 +227,89 @@ export class DeliveryRepository {
     await this.prisma.hot(MARK_DELIVERED, [codeId, at], this.prisma.workerPool);
   }
 
+  /**
+   * A code verified while its only attempts were in doubt (a worker died during the provider call):
+   * the message did reach the user, so the delivery is `sent` through that provider, never `failed`.
+   */
+  async markSentInDoubt(codeId: string, provider: string, at: Date): Promise<void> {
+    await this.prisma.hot(MARK_SENT_IN_DOUBT, [codeId, provider, at], this.prisma.workerPool);
+  }
+
   async markFailed(codeId: string, error: string, at: Date): Promise<void> {
     await this.prisma.hot(MARK_FAILED, [codeId, error, at], this.prisma.workerPool);
   }
 
-  /** Fallback after a provider reported failure: new digits for the still-pending code. */
-  async rekey(codeId: string, codeHash: string, hashKeyId: string, now: Date): Promise<boolean> {
-    const n = await this.prisma.$executeRaw`
-      UPDATE one_time_codes SET code_hash = ${codeHash}, hash_key_id = ${hashKeyId}
-      WHERE id = ${codeId}::uuid AND status = 'pending' AND expires_at > ${now} AND delivery_status IN ('queued', 'sent')`;
-    return n === 1;
+  /**
+   * Fallback after a provider reported failure: new digits for the still-pending code and the
+   * job that sends them (their ciphertext), in ONE statement, so the stored hash and the digits
+   * on their way never disagree. Nothing while an earlier fallback send of this code is queued or
+   * running (a re-run of the fallback job must not change the digits under it).
+   */
+  async rekeyAndResend(
+    codeId: string,
+    rekey: { codeHash: string; hashKeyId: string },
+    task: string,
+    payload: object,
+    jobKey: string,
+    now: Date,
+  ): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      WITH k AS (
+        UPDATE one_time_codes SET code_hash = ${rekey.codeHash}, hash_key_id = ${rekey.hashKeyId}
+        WHERE id = ${codeId}::uuid AND status = 'pending' AND expires_at > ${now}
+          AND delivery_status IN ('queued', 'sent')
+          AND NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs WHERE key = ${jobKey})
+        RETURNING id
+      )
+      SELECT (graphile_worker.add_job(${task}::text, ${JSON.stringify(payload)}::json, job_key => ${jobKey}::text,
+        max_attempts => 10)).id::text AS id FROM k`;
+    return rows.length === 1;
   }
 
+  /**
+   * The engine's own finding (e.g. `misconfigured` after a 401). The time of the last state a
+   * webhook reported (details.observedAt) is kept, so an old webhook event replayed afterwards is
+   * still older than it and changes nothing.
+   */
   async setProviderState(provider: string, state: string, details: Record<string, unknown>): Promise<void> {
     await this.prisma.$executeRaw`
-      INSERT INTO provider_states (provider, state, details, updated_at) VALUES (${provider}, ${state}, ${JSON.stringify(details)}::jsonb, now())
-      ON CONFLICT (provider) DO UPDATE SET state = EXCLUDED.state, details = EXCLUDED.details, updated_at = now()`;
+      INSERT INTO provider_states AS p (provider, state, details, updated_at) VALUES (${provider}, ${state}, ${JSON.stringify(details)}::jsonb, now())
+      ON CONFLICT (provider) DO UPDATE SET state = EXCLUDED.state, updated_at = now(),
+        details = EXCLUDED.details || jsonb_strip_nulls(jsonb_build_object('observedAt', p.details -> 'observedAt'))`;
+  }
+
+  /**
+   * A provider asked us to wait (a provider-wide rate limit): every delivery skips it until
+   * `until` (a later pause wins; a shorter one never shortens it).
+   */
+  async pauseProvider(provider: string, until: Date): Promise<void> {
+    await this.prisma.$executeRaw`
+      INSERT INTO provider_states (provider, state, details, updated_at, paused_until)
+      VALUES (${provider}, 'healthy', '{}'::jsonb, now(), ${until}::timestamptz)
+      ON CONFLICT (provider) DO UPDATE SET
+        paused_until = GREATEST(provider_states.paused_until, EXCLUDED.paused_until)`;
+  }
+
+  /**
+   * Runs this code's delivery job again at `runAt` (a provider asked us to wait), with the same
+   * encrypted payload, so the same digits go out. The running job, which holds the key, gives it
+   * up to the new one (graphile-worker's add_job on a locked job) and then completes.
+   */
+  async reschedule(task: string, payload: object, jobKey: string, runAt: Date): Promise<void> {
+    await this.prisma.$executeRaw`
+      SELECT graphile_worker.add_job(${task}::text, ${JSON.stringify(payload)}::json, job_key => ${jobKey}::text,
+        run_at => ${runAt}::timestamptz, max_attempts => 10)`;
+  }
+
+  /**
+   * Renews the locks of the jobs this process's workers hold (their heartbeat): a lock that is
+   * not renewed for DELIVERY_LOCK_TIMEOUT_SECONDS belongs to a dead process and is released.
+   */
+  async renewLocks(workerIds: string[]): Promise<number> {
+    if (workerIds.length === 0) return 0;
+    return this.prisma.$executeRaw`
+      UPDATE graphile_worker._private_jobs SET locked_at = now()
+      WHERE locked_by = ANY(${workerIds}::text[]) AND locked_at IS NOT NULL`;
   }
 
   /** Unlocks jobs held by a worker that died (graphile-worker itself waits 4 hours). */

@@ -5,7 +5,14 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { Logger as GraphileLogger, run, type Runner, type TaskList } from 'graphile-worker';
+import { EventEmitter } from 'node:events';
+import {
+  Logger as GraphileLogger,
+  run,
+  type Runner,
+  type TaskList,
+  type WorkerEvents,
+} from 'graphile-worker';
 import { Clock } from '../common/clock/clock.js';
 import { summarize } from '../common/errors/all-exceptions.filter.js';
 import { deliveryConfig, type DeliveryConfig, otpConfig, type OtpConfig } from '../config/index.js';
@@ -37,6 +44,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private starting?: Promise<void>;
   /** Runners being stopped after a fault: shutdown waits for the jobs they still hold. */
   private readonly draining = new Set<Promise<void>>();
+  /** graphile-worker ids of this process's live workers: the locks the heartbeat renews. */
+  private readonly workerIds = new Set<string>();
+  private leaseTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly delivery: DeliveryService,
@@ -49,7 +59,37 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.workerEnabled) this.starting = this.start();
+    if (!this.config.workerEnabled) return;
+    this.starting = this.start();
+    this.startLease();
+  }
+
+  /**
+   * Job leases: every third of DELIVERY_LOCK_TIMEOUT_SECONDS this process renews the locks its
+   * workers hold (a delivery of any length stays its own while the process lives) and releases
+   * locks nobody renewed for that long (their process died: kill -9, OOM, a lost node), so another
+   * worker delivers those jobs within DELIVERY_LOCK_TIMEOUT_SECONDS plus one period. graphile-worker
+   * 0.16 itself only releases them after 4 hours.
+   */
+  private startLease(): void {
+    const periodMs = Math.max(500, Math.floor((this.config.lockTimeoutSeconds * 1000) / 3));
+    let busy = false;
+    this.leaseTimer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void (async () => {
+        try {
+          await this.repository.renewLocks([...this.workerIds]);
+          const released = await this.repository.releaseStaleLocks(this.config.lockTimeoutSeconds);
+          if (released > 0) this.logger.warn({ released }, 'released jobs of a dead worker');
+        } catch (error) {
+          this.logger.debug({ err: summarize(error) }, 'job lease renewal failed; retrying');
+        } finally {
+          busy = false;
+        }
+      })();
+    }, periodMs);
+    this.leaseTimer.unref();
   }
 
   private async start(): Promise<void> {
@@ -57,7 +97,14 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     try {
       // A job held by a worker that died (kill -9, OOM) is released before this one starts.
       await this.repository.releaseStaleLocks(this.config.lockTimeoutSeconds);
+      // Our own emitter, so the workers created inside run() are seen (their ids: the lease).
+      const events: WorkerEvents = new EventEmitter();
+      events.on('worker:create', ({ worker }) => this.workerIds.add(worker.workerId));
+      // A worker that stopped or died holds nothing we may renew (a dead one's job must be released).
+      for (const gone of ['worker:release', 'worker:stop', 'worker:fatalError'] as const)
+        events.on(gone, ({ worker }) => this.workerIds.delete(worker.workerId));
       const runner = await run({
+        events,
         // Its own pool (PrismaService.workerPool), shared with the delivery statements only.
         pgPool: this.prisma.workerPool,
         concurrency: this.config.concurrency,
@@ -116,6 +163,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         ),
       ...this.draining,
     ]);
+    clearInterval(this.leaseTimer);
   }
 
   private tasks(): TaskList {

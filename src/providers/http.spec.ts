@@ -98,7 +98,7 @@ describe('body helpers', () => {
     [403, 'configuration'],
     [404, 'permanent'],
     [408, 'retryable'],
-    [429, 'retryable'],
+    [429, 'rate_limited'],
     [500, 'retryable'],
     [503, 'retryable'],
   ])('reads status %i as %s by default', (status, kind) => {

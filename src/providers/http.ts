@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import type { ProviderName } from '../config/index.js';
-import { ProviderError, type ProviderErrorKind } from './provider.error.js';
+import { ProviderError, type ProviderErrorKind, type RateLimitScope } from './provider.error.js';
 
 /** Largest provider answer we read; anything bigger is garbage (and a memory risk). */
 const MAX_RESPONSE_BYTES = 256 * 1024;
@@ -186,21 +186,28 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
 
 /**
  * The default reading of a status with no better information: 401/403 and redirects are
- * configuration, 408/425/429 and 5xx retryable, other 4xx permanent.
+ * configuration, 429 a rate limit (of the provider, for every code), 408/425 and 5xx retryable,
+ * other 4xx permanent.
  */
 export function kindOfStatus(status: number): ProviderErrorKind {
   if (status === 401 || status === 403) return 'configuration';
-  if (status === 408 || status === 425 || status === 429 || status >= 500) return 'retryable';
+  if (status === 429) return 'rate_limited';
+  if (status === 408 || status === 425 || status >= 500) return 'retryable';
   if (status >= 300 && status < 400) return 'configuration';
   return 'permanent';
 }
 
-/** A ProviderError for an HTTP answer: the body's error code when it has one, else `http_<status>`. */
+/**
+ * A ProviderError for an HTTP answer: the body's error code when it has one, else `http_<status>`,
+ * with the answer's Retry-After (seconds or an HTTP date). A `rate_limited` error is the
+ * provider's own limit unless `scope` says it is this recipient's.
+ */
 export function httpError(
   provider: ProviderName,
   res: ProviderResponse,
   kind: ProviderErrorKind = kindOfStatus(res.status),
   errorCode: string = errorCodeOf(res.json) ?? `http_${res.status}`,
+  scope?: RateLimitScope,
 ): ProviderError {
   return new ProviderError(
     provider,
@@ -210,6 +217,7 @@ export function httpError(
     {
       httpStatus: res.status,
       retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+      ...(kind === 'rate_limited' ? { scope: scope ?? 'provider' } : {}),
     },
   );
 }

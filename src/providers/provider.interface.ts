@@ -4,6 +4,12 @@ import type { ProviderName } from '../config/index.js';
 export interface OtpMessage {
   /** Our verification id (OneTimeCode.id); Sinch carries it back as message_metadata. */
   codeId: string;
+  /**
+   * This attempt's id (delivery_attempts.id): the client reference of providers that accept one
+   * (Sinch's message_metadata carries `codeId:attemptId` back in its reports, so a report can
+   * settle an attempt left in doubt by a crash). Never reused: a retry is a new attempt.
+   */
+  attemptId?: string;
   /** E.164 with the leading +. */
   phone: string;
   code: string;

@@ -6,8 +6,11 @@ import type { DeliveryReportEffect } from './delivery-status.js';
 
 export interface DeliveryReport {
   provider: string;
+  /** Our ids from the provider's client reference (Sinch message_metadata `codeId:attemptId`). */
   codeId?: string;
-  messageId?: string;
+  attemptId?: string;
+  /** The provider's message id: the report acts only on the attempt that carries it. */
+  messageId: string;
   /** Raw provider state and reason code, kept on the matching delivery attempt. */
   status: string;
   reason?: string;
@@ -32,8 +35,12 @@ interface Row {
 
 /**
  * Applies delivery reports to one_time_codes, each in ONE statement (so one implicit transaction):
- *  - `code`: the report's code, by our id (message_metadata), else by the provider message id on
- *    the code, else on one of its delivery attempts;
+ *  - `code`: the attempt the report names: the one with this provider's message id, or (to settle
+ *    an attempt left in doubt by a crash, which never learnt its message id) the in-doubt attempt
+ *    of this provider named by the client reference `codeId:attemptId`. A report acts only when
+ *    that attempt is its code's current one (no later attempt went out since) and the code's
+ *    message is still this one: a report for an older attempt, another provider's message or
+ *    carrying only message_metadata changes nothing;
  *  - `receipt`: the event (message id + status) is claimed in webhook_receipts; a duplicate
  *    claims nothing and everything below is skipped;
  *  - `updated`: a conditional UPDATE that only moves forward. The enum order of DeliveryStatus is
@@ -50,7 +57,7 @@ export class DeliveryReportsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async apply(report: DeliveryReport, now: Date): Promise<ReportOutcome> {
-    const eventKey = `${report.messageId ?? report.codeId ?? ''}:${report.status}`;
+    const eventKey = `${report.messageId}:${report.status}`;
     const query =
       report.effect.kind === 'advance'
         ? this.advance(report, report.effect.to, eventKey, now)
@@ -69,18 +76,23 @@ export class DeliveryReportsRepository {
     };
   }
 
-  /** The code's current delivery is the reported message (or it is not known yet). */
+  /** The reported attempt is its code's current one, and the code's message is the reported one (or none yet). */
   private currentMessage(r: DeliveryReport): Prisma.Sql {
-    return Prisma.sql`(${r.messageId ?? null}::text IS NULL OR c.delivery_message_id IS NULL
-      OR c.delivery_message_id = ${r.messageId ?? null}::text)`;
+    return Prisma.sql`code.current AND (c.delivery_message_id IS NULL OR c.delivery_message_id = ${r.messageId}::text)`;
   }
 
-  private attempt(r: DeliveryReport, from: Prisma.Sql): Prisma.Sql {
+  /**
+   * The raw provider state and reason go onto the reported attempt; an attempt in doubt learns its
+   * message id and is settled (`settled`: sent for a positive report, not_delivered for FAILED).
+   */
+  private attempt(r: DeliveryReport, from: Prisma.Sql, settled: string | null = 'sent'): Prisma.Sql {
     return Prisma.sql`
       attempt AS (
-        UPDATE delivery_attempts a SET provider_status = ${r.status}, error_code = COALESCE(${r.reason ?? null}::text, a.error_code)
-        FROM ${from} src
-        WHERE a.code_id = src.id AND a.provider = ${r.provider} AND a.provider_message_id = ${r.messageId ?? null}::text
+        UPDATE delivery_attempts a SET provider_status = ${r.status}, error_code = COALESCE(${r.reason ?? null}::text, a.error_code),
+          provider_message_id = COALESCE(a.provider_message_id, ${r.messageId}::text),
+          outcome = CASE WHEN a.outcome IN ('in_doubt', 'in_flight') THEN COALESCE(${settled}::text, a.outcome) ELSE a.outcome END
+        FROM code
+        WHERE a.id = code.attempt_id AND EXISTS (SELECT 1 FROM ${from} src WHERE src.id = code.id)
         RETURNING a.id
       )`;
   }
@@ -94,6 +106,8 @@ export class DeliveryReportsRepository {
           sent_at = COALESCE(c.sent_at, ${now}::timestamptz),
           delivered_at = CASE WHEN ${to}::"DeliveryStatus" >= 'delivered' THEN COALESCE(c.delivered_at, ${now}::timestamptz) ELSE c.delivered_at END,
           read_at = CASE WHEN ${to}::"DeliveryStatus" = 'read' THEN COALESCE(c.read_at, ${now}::timestamptz) ELSE c.read_at END,
+          delivery_provider = COALESCE(c.delivery_provider, ${r.provider}::text),
+          delivery_message_id = COALESCE(c.delivery_message_id, ${r.messageId}::text),
           delivery_updated_at = ${now}::timestamptz
         FROM code
         WHERE c.id = code.id AND EXISTS (SELECT 1 FROM receipt)
@@ -121,7 +135,7 @@ export class DeliveryReportsRepository {
           delivery_error = ${reason},
           delivery_updated_at = ${now}::timestamptz
         FROM code
-        WHERE c.id = code.id AND EXISTS (SELECT 1 FROM receipt)
+        WHERE c.id = code.id AND EXISTS (SELECT 1 FROM receipt) AND NOT code.settling
           AND c.delivery_status IN ('queued', 'sent') AND ${this.currentMessage(r)}
         RETURNING c.id, c.created_at, c.delivery_status <> 'failed' AS fallback
       ), job AS (
@@ -132,7 +146,14 @@ export class DeliveryReportsRepository {
           max_attempts => 5
         ) AS j
         FROM updated u WHERE u.fallback
-      ), ${this.attempt(r, Prisma.sql`updated`)}
+      ), ${this.attempt(
+        r,
+        // An attempt in doubt that the provider failed: recorded (the delivery job, which still
+        // holds the digits, then moves on from this provider); no fallback with new digits.
+        Prisma.sql`(SELECT id FROM updated UNION ALL
+          SELECT code.id FROM code WHERE code.settling AND code.current AND EXISTS (SELECT 1 FROM receipt))`,
+        'not_delivered',
+      )}
       -- A plain SELECT CTE only runs when referenced: counting job is what enqueues it.
       SELECT (SELECT id FROM code)::text AS "codeId", EXISTS (SELECT 1 FROM receipt) AS fresh,
              (SELECT created_at FROM updated) AS "createdAt", (SELECT fallback FROM updated) AS fallback,
@@ -143,24 +164,27 @@ export class DeliveryReportsRepository {
   private record(r: DeliveryReport, eventKey: string, now: Date): Prisma.Sql {
     return Prisma.sql`
       WITH ${this.withKey(r, eventKey, now)},
-      ${this.attempt(r, Prisma.sql`(SELECT code.id FROM code WHERE EXISTS (SELECT 1 FROM receipt))`)}
+      ${this.attempt(r, Prisma.sql`(SELECT code.id FROM code WHERE code.current AND EXISTS (SELECT 1 FROM receipt))`, null)}
       SELECT (SELECT id FROM code)::text AS "codeId", EXISTS (SELECT 1 FROM receipt) AS fresh,
              NULL::timestamptz AS "createdAt", false AS fallback, (SELECT count(*) FROM attempt)::int AS attempts`;
   }
 
   private withKey(r: DeliveryReport, eventKey: string, now: Date): Prisma.Sql {
     return Prisma.sql`
-      code AS (
-        SELECT m.id FROM (
-          SELECT id, 1 AS p FROM one_time_codes WHERE id = ${r.codeId ?? null}::uuid
-          UNION ALL
-          SELECT id, 2 FROM one_time_codes
-          WHERE delivery_message_id = ${r.messageId ?? null}::text
-            AND (delivery_provider IS NULL OR delivery_provider = ${r.provider})
-          UNION ALL
-          SELECT code_id, 3 FROM delivery_attempts
-          WHERE provider_message_id = ${r.messageId ?? null}::text AND provider = ${r.provider}
-        ) m ORDER BY m.p LIMIT 1
+      named AS (
+        SELECT a.id, a.code_id, a.created_at, a.provider_message_id IS NULL AS settling
+        FROM delivery_attempts a
+        WHERE a.provider = ${r.provider}
+          AND (a.provider_message_id = ${r.messageId}::text
+            OR (a.id = ${r.attemptId ?? null}::uuid AND a.code_id = ${r.codeId ?? null}::uuid
+                AND a.provider_message_id IS NULL AND a.outcome IN ('in_doubt', 'in_flight')))
+        ORDER BY a.provider_message_id IS NULL LIMIT 1
+      ), code AS (
+        SELECT n.code_id AS id, n.id AS attempt_id, n.settling,
+          NOT EXISTS (SELECT 1 FROM delivery_attempts b
+                      WHERE b.code_id = n.code_id AND b.id <> n.id AND b.created_at > n.created_at
+                        AND b.outcome IN ('in_flight', 'in_doubt', 'sent', 'delivered', 'not_delivered')) AS current
+        FROM named n
       ), receipt AS (
         INSERT INTO webhook_receipts (provider, kind, value, received_at)
         SELECT ${r.provider}, 'event', ${eventKey}, ${now}::timestamptz FROM code

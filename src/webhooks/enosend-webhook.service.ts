@@ -5,6 +5,9 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { type EnoSendEvent, parseEnoSendEvent } from './enosend-events.js';
 import { ProviderStateRepository } from './provider-state.repository.js';
 
+/** How far in the future an event's timestamp may be (clock skew). */
+const MAX_CLOCK_SKEW_MS = 300_000;
+
 /**
  * Acts on verified EnoSend callbacks: `instance.state` is stored in provider_states, where the
  * delivery router (skips EnoSend unless connected) and /health/ready read it.
@@ -38,8 +41,18 @@ export class EnoSendWebhookService {
       return 'ignored';
     }
     const now = this.clock.now();
+    // EnoSend signs no timestamp or nonce, so a captured event could be replayed forever: events
+    // are ordered by their own `timestamp` instead (API.md Decision 9). One without a usable
+    // timestamp cannot be ordered and is ignored; so is one too far in the future.
     const t = event.observedAt?.getTime();
-    const observedAt = t !== undefined && t <= now.getTime() ? event.observedAt! : now;
+    if (t === undefined || t > now.getTime() + MAX_CLOCK_SKEW_MS) {
+      this.logger.warn(
+        { provider: 'enosend', state: event.state },
+        'instance.state without a usable timestamp ignored',
+      );
+      return 'ignored';
+    }
+    const observedAt = event.observedAt!;
     const stored = await this.states.store(
       'enosend',
       event.state,

@@ -27,7 +27,7 @@ export class EnoSendHealthIndicator {
       // Nothing reported yet: EnoSend is used (the router only skips a reported non-connected state).
       if (!stored) return session.up({ state: 'unknown' });
       const since = stored.updatedAt.toISOString();
-      return stored.state === 'connected'
+      return stored.state === 'connected' || stored.state === 'healthy'
         ? session.up({ state: stored.state, since })
         : session.degraded({ state: stored.state, since });
     } catch {

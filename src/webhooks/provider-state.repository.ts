@@ -13,8 +13,10 @@ export class ProviderStateRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * Stores a provider's state as observed at `observedAt`; an older observation arriving late does
-   * not overwrite a newer one (rows written without `observedAt`, e.g. by the delivery engine, do).
+   * Stores a provider's state as observed at `observedAt`, only when it is newer than the stored
+   * observation: an older one arriving late (or replayed) and a duplicate (the same time) change
+   * nothing. The delivery engine's own writes keep the stored observation time, so they never open
+   * the door to an old event.
    */
   async store(
     provider: string,
@@ -29,7 +31,7 @@ export class ProviderStateRepository {
       VALUES (${provider}, ${state}, ${json}::jsonb, ${now}::timestamptz)
       ON CONFLICT (provider) DO UPDATE SET state = EXCLUDED.state, details = EXCLUDED.details, updated_at = EXCLUDED.updated_at
       WHERE p.details IS NULL OR jsonb_typeof(p.details -> 'observedAt') IS DISTINCT FROM 'string'
-         OR (p.details ->> 'observedAt')::timestamptz <= ${observedAt}::timestamptz`;
+         OR (p.details ->> 'observedAt')::timestamptz < ${observedAt}::timestamptz`;
     return n === 1;
   }
 

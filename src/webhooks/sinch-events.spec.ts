@@ -38,6 +38,17 @@ describe('parseSinchEvent', () => {
     expect(sut).toMatchObject({ type: 'delivery_report', codeId: undefined, messageId: 'msg-1' });
   });
 
+  it('reads the attempt of our client reference codeId:attemptId', () => {
+    const attempt = '7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+    const sut = parseSinchEvent({ ...report('DELIVERED'), message_metadata: `${CODE_ID}:${attempt}` });
+    expect(sut).toMatchObject({ codeId: CODE_ID, attemptId: attempt, messageId: 'msg-1' });
+  });
+
+  it('ignores a report carrying only message_metadata (no message id): it names no message', () => {
+    const sut = parseSinchEvent({ message_delivery_report: { status: 'FAILED' }, message_metadata: CODE_ID });
+    expect(sut).toEqual({ type: 'ignored', name: 'message_delivery_report' });
+  });
+
   it.each([
     ['an unknown status', report('TELEPORTED')],
     ['a report naming no message', { message_delivery_report: { status: 'DELIVERED' } }],

@@ -7,7 +7,10 @@ export type SinchEvent =
       type: 'delivery_report';
       /** Our verification id, from message_metadata (only when it is a UUID). */
       codeId?: string;
-      messageId?: string;
+      /** The attempt, from message_metadata `codeId:attemptId` (what we send since crash-safe delivery). */
+      attemptId?: string;
+      /** Sinch's message id: required, a report acts only on the message it names. */
+      messageId: string;
       /** The provider's state as sent (e.g. QUEUED_ON_CHANNEL) and its reason code. */
       status: string;
       reason?: string;
@@ -45,12 +48,15 @@ function parseDeliveryReport(body: Record<string, unknown>, report: Record<strin
   const status = text(report.status, 64);
   const effect = status ? sinchDeliveryEffect(status) : undefined;
   if (!status || !effect) return { type: 'ignored', name: 'message_delivery_report' };
-  const metadata = text(body.message_metadata) ?? text(report.metadata);
-  const codeId = metadata && UUID.test(metadata) ? metadata.toLowerCase() : undefined;
+  const metadata = (text(body.message_metadata) ?? text(report.metadata))?.split(':');
+  const [code, attempt] = metadata ?? [];
+  const codeId = code && UUID.test(code) ? code.toLowerCase() : undefined;
+  const attemptId = codeId && attempt && UUID.test(attempt) ? attempt.toLowerCase() : undefined;
   const messageId = text(report.message_id);
-  if (!codeId && !messageId) return { type: 'ignored', name: 'message_delivery_report' };
+  // A report that names no message acts on nothing (message_metadata alone is not enough).
+  if (!messageId) return { type: 'ignored', name: 'message_delivery_report' };
   const reason = isRecord(report.reason) ? text(report.reason.code, 128) : undefined;
-  return { type: 'delivery_report', codeId, messageId, status, reason, effect };
+  return { type: 'delivery_report', codeId, attemptId, messageId, status, reason, effect };
 }
 
 function parseInbound(body: Record<string, unknown>, message: Record<string, unknown>): SinchEvent {

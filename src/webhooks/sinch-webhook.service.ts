@@ -6,8 +6,8 @@ import { ContactsRepository } from './contacts.repository.js';
 import { DeliveryReportsRepository } from './delivery-reports.repository.js';
 import { parseSinchEvent, type SinchEvent } from './sinch-events.js';
 
-// A provider's event time is trusted for ordering only within this distance of our clock.
-const MAX_EVENT_AGE_MS = 24 * 3600 * 1000;
+/** How far in the future a provider's event time may be (clock skew) and still order events. */
+const MAX_CLOCK_SKEW_MS = 300_000;
 
 /**
  * Acts on verified Sinch callbacks: delivery reports move the code's delivery status, inbound
@@ -68,10 +68,11 @@ export class SinchWebhookService {
 
   private async onInbound(event: Extract<SinchEvent, { type: 'inbound' }>): Promise<void> {
     const now = this.clock.now();
-    // Sinch's own time orders STOP/START; a time far off or in the future is replaced by ours.
+    // Sinch's own time orders STOP/START, however old (API.md Decision 9: a STOP delivered again
+    // days later, after a START, is older than the state it would change and changes nothing);
+    // only a time too far in the future is replaced by ours.
     const t = event.at?.getTime();
-    const at =
-      t !== undefined && t <= now.getTime() && now.getTime() - t < MAX_EVENT_AGE_MS ? event.at! : now;
+    const at = t !== undefined && t <= now.getTime() + MAX_CLOCK_SKEW_MS ? event.at! : now;
     await this.contacts.recordInbound(event.phone, at, event.optChange, now);
     // Never the number in full, never the message text.
     this.logger.log(

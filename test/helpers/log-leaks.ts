@@ -48,6 +48,8 @@ export function rememberSecretsIn(env: Record<string, string | undefined>): void
  * What a provider fake received from the service: credentials (Authorization header, `apiKey`
  * field) and codes (an all-digit template parameter, or a number inside the message text).
  */
+const UUID_TEXT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
 export function rememberProviderRequest(
   headers: Record<string, string | string[] | undefined>,
   json: unknown,
@@ -67,7 +69,8 @@ export function rememberProviderRequest(
     if (typeof value === 'string') {
       if (/^\d{4,10}$/.test(value)) rememberCode(value);
       else if (/[A-Za-z]{3}/.test(value))
-        for (const m of value.matchAll(/\b(\d{4,10})\b/g)) rememberCode(m[1]);
+        // Ids (UUIDs, e.g. Sinch's message_metadata codeId:attemptId) are not messages: their digit groups are no codes.
+        for (const m of value.replace(UUID_TEXT, ' ').matchAll(/\b(\d{4,10})\b/g)) rememberCode(m[1]);
     } else if (value && typeof value === 'object') {
       for (const [key, child] of Object.entries(value)) {
         if (/^api_?key$/i.test(key) && typeof child === 'string') rememberKey(child);

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { API_KEY } from '../helpers/app.js';
 import { uniquePhone } from '../helpers/db.js';
 import { freePort, type ServiceProcess, spawnService, waitForHttp } from '../helpers/process.js';
@@ -107,7 +109,7 @@ describe('reliability: worker processes that die or are stopped', () => {
     expect([...contexts].filter((c) => /\d$/.test(c as string))).toEqual([]);
   });
 
-  it('kill -9 with a send in flight: released after the lock timeout, never resent through the same provider, delivered once', async () => {
+  it('kill -9 with a send in flight and a second provider: released after the lock timeout, the in-doubt attempt goes out through the next provider first', async () => {
     dnz.reset();
     enosend.reset();
     dnz.behave('hang');
@@ -159,11 +161,187 @@ describe('reliability: worker processes that die or are stopped', () => {
       { provider: 'dnz', outcome: 'in_doubt' },
       { provider: 'enosend', outcome: 'sent' },
     ]);
-    expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(1);
-    expect(enosend.sendRequests().filter((r) => (r.json as Body)?.number === phone.slice(1))).toHaveLength(1);
+    const toDnz = dnz.requests.filter((r) => (r.json as Body)?.number === phone);
+    const toEnoSend = enosend.sendRequests().filter((r) => (r.json as Body)?.number === phone.slice(1));
+    expect(toDnz).toHaveLength(1);
+    expect(toEnoSend).toHaveLength(1);
+    // The same digits (never new ones for an attempt in doubt).
+    expect(codeIn(toEnoSend[0])).toBe(codeIn(toDnz[0]));
     expect(await unfinished(db, { ids: [id] })).toEqual([]);
     await stopGracefully(b);
   }, 45_000);
+
+  /**
+   * A fault hook for DELIVERY_TEST_FAULT_HOOK_URL: the worker POSTs to it once an attempt is
+   * recorded, before its provider request leaves, and waits for the answer; `onHit` runs there
+   * (the test kills the process) and no answer is ever sent.
+   */
+  const faultHook = async (onHit: (body: Body) => void) => {
+    const hits: Body[] = [];
+    const server: Server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (d: Buffer) => (raw += d.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(raw) as Body;
+        hits.push(body);
+        onHit(body);
+        res.on('error', () => undefined);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fault`;
+    const close = () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    return { url, hits, close };
+  };
+  const codeRow = async (id: string) =>
+    (
+      await db.query<{ delivery_status: string; code_hash: string; delivery_error: string | null }>(
+        'SELECT delivery_status::text, code_hash, delivery_error FROM one_time_codes WHERE id = $1',
+        [id],
+      )
+    )[0];
+  const attemptsOf = (id: string) =>
+    db.query<{ provider: string; outcome: string }>(
+      'SELECT provider, outcome::text FROM delivery_attempts WHERE code_id = $1 ORDER BY created_at',
+      [id],
+    );
+  const verify = (svc: ServiceProcess, phone: string, code: string) =>
+    fetch(`${svc.url}/v1/otp/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ phone, code }),
+    });
+
+  it('one provider, kill -9 after the attempt is recorded and before the request leaves: after a restart with default settings the same code goes out through the same provider within 30 s and verifies', async () => {
+    dnz.reset();
+    let killedAt = 0;
+    let a: ServiceProcess | undefined;
+    const hook = await faultHook(() => {
+      killedAt = Date.now();
+      a?.child.kill('SIGKILL');
+    });
+    try {
+      // Default DELIVERY_LOCK_TIMEOUT_SECONDS: the recovery time measured here is the operator's.
+      a = await spawn({
+        ...providerEnvFor({ dnz }, { chain: ['dnz'] }),
+        DELIVERY_TEST_FAULT_HOOK_URL: hook.url,
+      });
+      const phone = uniquePhone();
+      phones.push(phone);
+      const res = await send(a, phone);
+      expect(res.status).toBe(202);
+      const { id } = (await res.json()) as { id: string };
+      expect(await a.exited).toBeNull();
+      expect(hook.hits).toEqual([{ point: 'attempt_recorded', codeId: id, provider: 'dnz' }]);
+      // The attempt is recorded, the request never left, the job is still locked by the dead worker.
+      expect(dnz.requests).toHaveLength(0);
+      expect(await attemptsOf(id)).toEqual([{ provider: 'dnz', outcome: 'in_flight' }]);
+      expect((await jobOf(id))[0]?.locked_at).not.toBeNull();
+      const before = await codeRow(id);
+
+      const b = await spawn(providerEnvFor({ dnz }, { chain: ['dnz'] }));
+      const request = await waitFor(() => dnz.requests.find((r) => (r.json as Body)?.number === phone), {
+        timeoutMs: 40_000,
+        intervalMs: 100,
+        what: 'the same code through DNZ after the restart',
+      });
+      const recoveryMs = request.receivedAt - killedAt;
+      console.log(
+        `recovery after kill -9 (default DELIVERY_LOCK_TIMEOUT_SECONDS): ${(recoveryMs / 1000).toFixed(1)} s from the kill to the provider`,
+      );
+      expect(recoveryMs).toBeLessThan(30_000);
+      await waitFor(async () => (await codeRow(id)).delivery_status === 'sent', { what: 'sent' });
+      await waitFor(async () => (await jobOf(id)).length === 0, { what: 'the job to be gone' });
+      expect(await attemptsOf(id)).toEqual([
+        { provider: 'dnz', outcome: 'in_doubt' },
+        { provider: 'dnz', outcome: 'sent' },
+      ]);
+      // The same digits: the stored keyed hash never changed, and the code DNZ got verifies.
+      expect((await codeRow(id)).code_hash).toBe(before.code_hash);
+      expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(1);
+      expect((await verify(b, phone, codeIn(request) as string)).status).toBe(200);
+      await stopGracefully(b);
+    } finally {
+      await hook.close();
+    }
+  }, 90_000);
+
+  it('kill -9 with DELIVERY_CONCURRENCY sends in flight through one provider: each is repeated at most once (same digits), every other send goes out once, none ends failed', async () => {
+    dnz.reset();
+    dnz.behave('hang');
+    const env = {
+      ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: 30_000 }),
+      DELIVERY_CONCURRENCY: '3',
+      DELIVERY_LOCK_TIMEOUT_SECONDS: '2',
+    };
+    const a = await spawn(env);
+    const batch = Array.from({ length: 8 }, () => uniquePhone());
+    phones.push(...batch);
+    const ids: string[] = [];
+    for (const phone of batch) {
+      const res = await send(a, phone);
+      expect(res.status).toBe(202);
+      ids.push(((await res.json()) as { id: string }).id);
+    }
+    await waitFor(() => dnz.requests.length >= 3, { what: 'three sends in flight' });
+    a.child.kill('SIGKILL');
+    await a.exited;
+    const inFlight = dnz.requests.length;
+    expect(inFlight).toBe(3);
+    dnz.dropPending();
+    dnz.behave('ok');
+
+    const b = await spawn(env);
+    await waitFor(async () => (await unfinished(db, { ids })).length === 0, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      what: 'every send to go out',
+    });
+    const rows = await db.query<{ delivery_status: string }>(
+      'SELECT delivery_status::text FROM one_time_codes WHERE id = ANY($1)',
+      [ids],
+    );
+    expect(rows.map((r) => r.delivery_status)).toEqual(ids.map(() => 'sent'));
+    const perPhone = batch.map((phone) => dnz.requests.filter((r) => (r.json as Body)?.number === phone));
+    // Repeated: exactly the sends in flight at the kill (at most DELIVERY_CONCURRENCY), with the same digits.
+    const repeated = perPhone.filter((requests) => requests.length > 1);
+    expect(repeated).toHaveLength(inFlight);
+    expect(perPhone.every((requests) => requests.length <= 2)).toBe(true);
+    for (const requests of repeated) expect(codeIn(requests[1])).toBe(codeIn(requests[0]));
+    // And the repeated digits verify.
+    const first = batch.findIndex((_, i) => perPhone[i].length === 2);
+    expect((await verify(b, batch[first], codeIn(perPhone[first][1]) as string)).status).toBe(200);
+    await stopGracefully(b);
+  }, 60_000);
+
+  it('a delivery that takes longer than DELIVERY_LOCK_TIMEOUT_SECONDS is never taken twice while its process lives (its lease is renewed), with a second replica waiting', async () => {
+    dnz.reset();
+    // Each DNZ answer takes 5 s; locks not renewed for 2 s are released.
+    dnz.behave({ delayMs: 5000 });
+    const env = {
+      ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: 10_000 }),
+      DELIVERY_LOCK_TIMEOUT_SECONDS: '2',
+    };
+    const a = await spawn(env);
+    const b = await spawn(env);
+    const phone = uniquePhone();
+    phones.push(phone);
+    const res = await send(a, phone);
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await waitFor(async () => (await codeRow(id))?.delivery_status === 'sent', {
+      timeoutMs: 15_000,
+      what: 'the slow delivery',
+    });
+    await waitFor(async () => (await jobOf(id)).length === 0, { what: 'the job to be gone' });
+    expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(1);
+    expect(await attemptsOf(id)).toEqual([{ provider: 'dnz', outcome: 'sent' }]);
+    await Promise.all([stopGracefully(a), stopGracefully(b)]);
+  }, 40_000);
 
   it('SIGTERM under load: in-flight requests finish, held jobs finish or are released, exit within 10 s; a second instance finishes the rest', async () => {
     dnz.reset();

@@ -8,8 +8,19 @@ export class DeliveryAttemptView {
   provider!: string;
 
   @ApiProperty({
-    description: 'Result of this try',
-    enum: ['sent', 'retryable_error', 'permanent_error', 'configuration_error', 'skipped'],
+    description:
+      'Result of this try. `in_flight`: under way; `in_doubt`: the worker died during the provider call (the same code is sent again; a later report may settle it); `not_delivered`: accepted, then reported undelivered; `rate_limited_error`: the provider asked us to wait (the send is rescheduled or falls back)',
+    enum: [
+      'sent',
+      'in_flight',
+      'in_doubt',
+      'not_delivered',
+      'retryable_error',
+      'rate_limited_error',
+      'permanent_error',
+      'configuration_error',
+      'skipped',
+    ],
     example: 'sent',
   })
   outcome!: string;

@@ -61,14 +61,15 @@ describe('DnzProvider over HTTP', () => {
     });
   });
 
-  it('maps 429 to retryable with the Retry-After delay', async () => {
+  it('maps 429 to a rate limit of the provider with the Retry-After delay', async () => {
     fake.behave('rate_limited');
 
     const error = await providerFailure(sut.send(message));
 
+    expect(error.options.scope).toBe('provider');
     expect(failureShape(error)).toEqual({
       provider: 'dnz',
-      kind: 'retryable',
+      kind: 'rate_limited',
       errorCode: 'rate_limited',
       httpStatus: 429,
       retryAfterMs: 30_000,

@@ -53,7 +53,7 @@ describe('EnoSendProvider over HTTP', () => {
       ['invalid_number', 'permanent', 'invalid_number', 400, undefined],
       ['unauthorized', 'configuration', 'unauthorized', 401, undefined],
       ['forbidden', 'configuration', 'forbidden', 403, undefined],
-      ['rate_limited', 'retryable', 'rate_limited', 429, 20_000],
+      ['rate_limited', 'rate_limited', 'rate_limited', 429, 20_000],
       ['server_error', 'retryable', 'internal_error', 500, undefined],
     ] as const)('maps %s to %s %s', async (mode, kind, errorCode, httpStatus, retryAfterMs) => {
       fake.behave(mode);

@@ -69,7 +69,8 @@ export class EnoSendProvider implements WhatsAppProvider {
     });
     const body = res.json;
     if (res.status === 401 || res.status === 403) throw httpError('enosend', res, 'configuration');
-    if (res.status === 429 || res.status >= 500) throw httpError('enosend', res, 'retryable');
+    if (res.status === 429) throw httpError('enosend', res, 'rate_limited');
+    if (res.status >= 500) throw httpError('enosend', res, 'retryable');
     if (isRecord(body) && body.ok === false) throw this.sendFailed(res, body);
     if (res.status >= 200 && res.status < 300) {
       const id = isRecord(body) ? body.message_id : undefined;

@@ -107,7 +107,8 @@ export class SinchTokenSource {
     const code = errorCodeOf(body) ?? `token_http_${res.status}`;
     // Any other refusal by the token endpoint (400/401/403/404…): the key, the URL or the request
     // is wrong, and retrying will not help. 429 and 5xx are passing.
-    const kind = kindOfStatus(res.status) === 'retryable' ? 'retryable' : 'configuration';
+    const status = kindOfStatus(res.status);
+    const kind = status === 'retryable' || status === 'rate_limited' ? status : 'configuration';
     throw this.failed(httpError('sinch', res, kind, code));
   }
 

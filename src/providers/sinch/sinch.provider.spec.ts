@@ -67,6 +67,14 @@ describe('SinchProvider over HTTP', () => {
       });
     });
 
+    it('sends a client reference derived from the attempt (codeId:attemptId) as message_metadata', async () => {
+      await sut.send({ ...message, attemptId: 'attempt-7' });
+
+      expect((fake.sendRequests()[0].json as { message_metadata: string }).message_metadata).toBe(
+        'code-42:attempt-7',
+      );
+    });
+
     it('sends free text only inside the session window', async () => {
       await sut.send({ ...message, withinSessionWindow: true, locale: 'es' });
       await sut.send({ ...message, withinSessionWindow: false });
@@ -250,7 +258,7 @@ describe('SinchProvider over HTTP', () => {
     it.each([
       ['invalid_argument', 'permanent', 'INVALID_ARGUMENT', 400, undefined],
       ['forbidden', 'configuration', 'PERMISSION_DENIED', 403, undefined],
-      ['rate_limited', 'retryable', 'RESOURCE_EXHAUSTED', 429, 10_000],
+      ['rate_limited', 'rate_limited', 'RESOURCE_EXHAUSTED', 429, 10_000],
       ['internal', 'retryable', 'INTERNAL', 500, undefined],
       ['unavailable', 'retryable', 'UNAVAILABLE', 503, undefined],
       ['error_body_200', 'permanent', 'INVALID_ARGUMENT', 200, undefined],

@@ -105,7 +105,8 @@ export class SinchProvider implements WhatsAppProvider {
       },
       message: content,
       channel_priority_order: ['WHATSAPP'],
-      message_metadata: message.codeId,
+      // Our client reference, derived from the attempt: reports name the attempt they are about.
+      message_metadata: message.attemptId ? `${message.codeId}:${message.attemptId}` : message.codeId,
     };
   }
 }

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { bindTrustProxy } from './common/http/client-ip.js';
 import { requestIdOf } from './common/http/request-id.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import type { AppConfig } from './config/index.js';
@@ -18,10 +19,10 @@ const WEBHOOKS_PREFIX = `/${WEBHOOKS_PATH}/`;
  * and the e2e tests so both run the same server.
  */
 export function createAdapter(config: AppConfig): FastifyAdapter {
-  return new FastifyAdapter({
+  const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    // Only with TRUST_PROXY=true is the left-most X-Forwarded-For entry taken as the client IP.
-    trustProxy: config.trustProxy,
+    // X-Forwarded-For is read in one place, under TRUST_PROXY: src/common/http/client-ip.ts.
+    trustProxy: false,
     // A request trickled byte by byte is cut off; idle keep-alive sockets are closed.
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
@@ -36,6 +37,8 @@ export function createAdapter(config: AppConfig): FastifyAdapter {
     genReqId: (req: IncomingMessage) => requestIdOf(req),
     clientErrorHandler,
   });
+  bindTrustProxy(adapter.getInstance().server, config.trustProxy);
+  return adapter;
 }
 
 /**

@@ -173,7 +173,8 @@ function logAccess(
   const message = line.authFailure
     ? `request completed: unauthorized (${line.authFailure})`
     : 'request completed';
-  if (statusCode >= 500) logger.error(line, message);
+  // 503 is deliberate (draining, database unreachable): a warning, like the 4xx; other 5xx are errors.
+  if (statusCode >= 500 && statusCode !== 503) logger.error(line, message);
   else if (statusCode >= 400) logger.warn(line, message);
   else logger.info(line, message);
 }

@@ -67,6 +67,7 @@ describe('HTTP edge: request ids, access lines, content types, long URIs, valida
     ],
     ['a long :id', 'GET', `/v1/otp/${long}`, {}, 414, 'unmatched'],
     ['a long path', 'GET', `/${'b'.repeat(3000)}`, { auth: false }, 414, 'unmatched'],
+    ['a malformed percent-encoding', 'GET', '/v1/otp/%E0%A4%A', {}, 400, 'unmatched'],
     ['an unknown route', 'GET', '/nope', { auth: false }, 404, 'unmatched'],
     [
       'malformed JSON',

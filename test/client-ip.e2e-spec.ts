@@ -67,7 +67,7 @@ describe('TRUST_PROXY: the client IP cannot be chosen by the client', () => {
     withApp('127.0.0.0/8, 10.0.0.0/8', async (t) => {
       const user = uniqueIp();
       await expectOneBucket(t, (i) => `${uniqueIp()}, ${user}, 10.0.${i}.1, 10.1.0.1`);
-      // An IPv4-mapped IPv6 socket peer and IPv6 ranges parse too: a fresh user is accepted.
+      // Another user behind the same proxies has a bucket of their own.
       expect((await send(t, `${uniqueIp()}, 10.0.0.9`)).status).toBe(202);
     }));
 

@@ -10,6 +10,11 @@ COPY prisma ./prisma
 RUN npm ci --no-audit --no-fund
 COPY src ./src
 COPY scripts/bundle.mjs ./scripts/
+# Published values (production refuses secrets equal to any of them): hashed into the build by
+# scripts/published-values.mjs, since the runtime image carries none of these files.
+COPY scripts/published-values.mjs ./scripts/
+COPY .env.example docker-compose.yml ./
+COPY deploy ./deploy
 RUN npm run build
 
 # --- runtime: production dependencies only, root-owned files, non-root user ---------------------

@@ -19,6 +19,7 @@
 //          --no-build  use dist/ as it is
 // Env: BENCH_CONNECTIONS (16), BENCH_DURATION (10 s), BENCH_HALF_DURATION (6 s), BENCH_PGBENCH_DURATION (10 s).
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -65,8 +66,10 @@ const WARMUP_S = QUICK ? 2 : 3;
 const WATCHDOG_MS = 8 * 60 * 1000; // the whole run, whatever happens
 const PG = { host: '127.0.0.1', port: '5432', user: 'postgres' };
 const PG_URL = (db) => `postgresql://${PG.user}@${PG.host}:${PG.port}/${db}`;
-const API_KEY = 'bench-key-0123456789abcdef';
-const DNZ_KEY = 'bench-dnz-key';
+// Production mode refuses published, short or low-entropy secrets: each run generates its own.
+const API_KEY = randomBytes(24).toString('base64url');
+const DNZ_KEY = randomBytes(24).toString('base64url');
+const HASH_SECRET = randomBytes(36).toString('base64url');
 const MAX_ATTEMPTS = 10; // OTP_MAX_ATTEMPTS: 9 wrong guesses per code before it burns
 const VERIFY_ROWS = 200_000; // pending codes seeded for pgbench's verify.sql
 // Throttles: the validator's maximum (1000000) by default; BENCH_THROTTLE=off sets 0 (= off) instead.
@@ -326,7 +329,7 @@ function serviceEnv(port, fakePort, extraEnv = {}) {
     HOST: '127.0.0.1',
     DATABASE_URL: PG_URL(DB),
     CLIENT_API_KEYS: `bench:${API_KEY}`,
-    OTP_HASH_SECRET: 'bench-only-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+    OTP_HASH_SECRET: HASH_SECRET,
     OTP_PROVIDERS: 'dnz',
     WHATSAPP_OTP_ENGINE_URL: `http://127.0.0.1:${fakePort}`,
     WHATSAPP_OTP_API_KEY: DNZ_KEY,

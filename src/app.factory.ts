@@ -1,11 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import type { AuthenticatedRequest } from './common/auth/api-key.guard.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { bindTrustProxy } from './common/http/client-ip.js';
+import { assertJsonRequest } from './common/http/content-type.js';
 import { requestIdOf } from './common/http/request-id.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
-import type { AppConfig } from './config/index.js';
+import { type AppConfig, securityConfig, type SecurityConfig } from './config/index.js';
 import { ShutdownService } from './lifecycle/shutdown.service.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { setupOpenApi } from './openapi/openapi.js';
@@ -13,15 +18,20 @@ import { WEBHOOKS_PATH } from './webhooks/webhooks.controller.js';
 
 const WEBHOOKS_PREFIX = `/${WEBHOOKS_PATH}/`;
 
+/** Longest request target (path and query) served; longer is `414 uri_too_long`. */
+export const MAX_URL_LENGTH = 2048;
+
+const URI_TOO_LONG = { statusCode: 414, code: 'uri_too_long', message: 'The request URI is too long' };
+
 /**
  * The HTTP adapter: Fastify, with the limits that keep hostile clients cheap. Shared by main.ts
  * and the e2e tests so both run the same server.
  */
 export function createAdapter(config: AppConfig): FastifyAdapter {
-  return new FastifyAdapter({
+  const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    // Only with TRUST_PROXY=true is the left-most X-Forwarded-For entry taken as the client IP.
-    trustProxy: config.trustProxy,
+    // X-Forwarded-For is read in one place, under TRUST_PROXY: src/common/http/client-ip.ts.
+    trustProxy: false,
     // A request trickled byte by byte is cut off; idle keep-alive sockets are closed.
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
@@ -35,7 +45,25 @@ export function createAdapter(config: AppConfig): FastifyAdapter {
     logger: false,
     genReqId: (req: IncomingMessage) => requestIdOf(req),
     clientErrorHandler,
+    // Errors the router raises before any hook runs: Fastify's own bodies would echo the URL.
+    // They run outside the hooks: the request id and the access line are added here.
+    frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+      reply.raw.once('finish', () =>
+        logAccess(request as AuthenticatedRequest, reply.statusCode, reply.elapsedTime, 'unmatched'),
+      );
+      void reply
+        .code(error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400)
+        .header('cache-control', 'no-store')
+        .header('x-request-id', request.id)
+        .send(
+          error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? URI_TOO_LONG
+            : { statusCode: 400, code: 'invalid_request', message: 'Malformed request URI' },
+        );
+    },
   });
+  bindTrustProxy(adapter.getInstance().server, config.trustProxy);
+  return adapter;
 }
 
 /**
@@ -52,9 +80,12 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
         ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'The request headers are too large']
         : [400, 'Bad Request', 'invalid_request', 'Malformed HTTP request'];
   const body = JSON.stringify({ statusCode: status, code, message });
+  const requestId = randomUUID();
+  PinoLogger.root?.warn({ reqId: requestId, statusCode: status, code }, 'request refused by the HTTP parser');
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `X-Request-Id: ${requestId}\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
@@ -73,6 +104,24 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   });
   // JSON only: Fastify's built-in text/plain parser would let a non-JSON body reach validation.
   fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('onRequest', (request, reply, done) => {
+    // A very long path or :id is refused in the error shape, echoing nothing of it.
+    if (request.url.length > MAX_URL_LENGTH) {
+      void reply.code(414).header('cache-control', 'no-store').send(URI_TOO_LONG);
+      return;
+    }
+    // Webhooks take JSON only (their signature guards then read the raw bytes). /v1/* checks the
+    // content type after authentication, in ApiKeyGuard (API.md Decision 4).
+    if (request.url.startsWith(WEBHOOKS_PREFIX) && request.method === 'POST') {
+      try {
+        assertJsonRequest(request.headers);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+    }
+    done();
+  });
   const shutdown = app.get(ShutdownService);
   fastify.addHook('onSend', (request, reply, _payload, done) => {
     void reply.header('x-request-id', request.id);
@@ -94,11 +143,44 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     if (reply.statusCode === 413 && route.startsWith(WEBHOOKS_PREFIX)) {
       metrics.webhookRejects.inc({ provider: route.slice(WEBHOOKS_PREFIX.length), reason: 'too_large' });
     }
+    logAccess(request as AuthenticatedRequest, reply.statusCode, reply.elapsedTime, route);
     done();
   });
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
-  setupOpenApi(app);
+  // /docs and /docs-json: off in production unless DOCS_ENABLED=true (API.md A4); off = 404.
+  if (app.get<SecurityConfig>(securityConfig.KEY).docsEnabled) setupOpenApi(app);
   return app;
+}
+
+/**
+ * The one access line of a request (API.md A7): method, route pattern (never the raw URL, which
+ * may hold an id or junk), status, duration, request id and calling client; a 401 also says why
+ * (missing key, malformed header, unknown key), never with key material.
+ */
+function logAccess(
+  request: AuthenticatedRequest,
+  statusCode: number,
+  elapsedMs: number,
+  route: string,
+): void {
+  const logger = PinoLogger.root;
+  if (!logger) return;
+  const line = {
+    reqId: request.id,
+    method: request.method,
+    route,
+    statusCode,
+    responseTime: Math.round(elapsedMs * 10) / 10,
+    ...(request.client ? { client: request.client } : {}),
+    ...(statusCode === 401 && request.authFailure ? { authFailure: request.authFailure } : {}),
+  };
+  const message = line.authFailure
+    ? `request completed: unauthorized (${line.authFailure})`
+    : 'request completed';
+  // 503 is deliberate (draining, database unreachable): a warning, like the 4xx; other 5xx are errors.
+  if (statusCode >= 500 && statusCode !== 503) logger.error(line, message);
+  else if (statusCode >= 400) logger.warn(line, message);
+  else logger.info(line, message);
 }

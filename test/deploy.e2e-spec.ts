@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
@@ -14,11 +15,24 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 const root = process.cwd();
 const read = (...path: string[]) => readFileSync(join(root, ...path), 'utf8');
 
-/** `${VAR:-default}` → default (what `docker compose up` uses with nothing set). */
-function interpolate(value: unknown): string {
+/** A fresh secret, as an operator generates one (`openssl rand -base64 48`). */
+const generated = () => randomBytes(36).toString('base64url');
+
+/** What the shell gives compose in these tests: the secrets compose requires, freshly generated. */
+const SHELL = { CLIENT_API_KEYS: `compose:${generated()}`, OTP_HASH_SECRET: generated() };
+
+/**
+ * `${VAR:-default}` → the shell's value, else default; `${VAR:?message}` → the shell's value, else
+ * compose's refusal (thrown): what `docker compose up` does with `shell` set.
+ */
+function interpolate(value: unknown, shell: Record<string, string> = SHELL): string {
   return String(value).replace(
-    /\$\{(\w+)(?::?-([^}]*))?\}/g,
-    (_m, _name, def: string | undefined) => def ?? '',
+    /\$\{(\w+)(?::?([-?])([^}]*))?\}/g,
+    (_m, name: string, op: string | undefined, arg: string | undefined) => {
+      if (shell[name] !== undefined) return shell[name];
+      if (op === '?') throw new Error(`compose refuses to start: ${name}: ${arg}`);
+      return arg ?? '';
+    },
   );
 }
 
@@ -36,9 +50,9 @@ function validateBoot(env: Record<string, string>): void {
 describe('docker-compose.yml', () => {
   const compose = parse(read('docker-compose.yml')) as { services: Record<string, Obj> };
   const { services } = compose;
-  const env = (name: string) =>
+  const env = (name: string, shell: Record<string, string> = SHELL) =>
     Object.fromEntries(
-      Object.entries(services[name].environment as Obj).map(([k, v]) => [k, interpolate(v)]),
+      Object.entries(services[name].environment as Obj).map(([k, v]) => [k, interpolate(v, shell)]),
     );
 
   it('has postgres, redis, a one-shot migrate, the app and an optional studio', () => {
@@ -85,6 +99,40 @@ describe('docker-compose.yml', () => {
 
   it('gives the app an environment that passes its own start-up validation', () => {
     expect(() => validateBoot(env('app'))).not.toThrow();
+  });
+
+  it('has no published fallback for a secret: without them set, compose refuses to start', () => {
+    expect(() => env('app', {})).toThrow('compose refuses to start: CLIENT_API_KEYS');
+    expect(() => env('app', { CLIENT_API_KEYS: SHELL.CLIENT_API_KEYS })).toThrow(
+      'compose refuses to start: OTP_HASH_SECRET',
+    );
+  });
+
+  it('in production, boots with generated secrets and refuses the values published in .env.example', () => {
+    const production = {
+      ...SHELL,
+      NODE_ENV: 'production',
+      OTP_PROVIDERS: 'sinch',
+      SINCH_PROJECT_ID: 'p',
+      SINCH_APP_ID: 'a',
+      SINCH_KEY_ID: 'k',
+      SINCH_KEY_SECRET: generated(),
+      SINCH_TEMPLATE_ID: 't',
+      SINCH_WEBHOOK_SECRET: generated(),
+    };
+    expect(() => validateBoot(env('app', production))).not.toThrow();
+    const example = Object.fromEntries(
+      read('.env.example')
+        .split('\n')
+        .map((line) => /^([A-Z_]+)=(.*)$/.exec(line))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[1], m[2]]),
+    );
+    for (const name of ['CLIENT_API_KEYS', 'OTP_HASH_SECRET']) {
+      expect(() => validateBoot(env('app', { ...production, [name]: example[name] }))).toThrow(
+        `Invalid configuration: ${name}`,
+      );
+    }
   });
 
   it('publishes Studio on the host loopback only', () => {
@@ -139,13 +187,13 @@ describe('deploy/kubernetes', () => {
   const podLabels = deployment.spec.template.metadata.labels as Obj;
   const ms = (key: string) => Number(configMap.data[key]);
 
-  it('has every manifest, and kustomization applies all but the Secret template', () => {
+  it('has every manifest, and kustomization applies all but the templates (*.example.yaml)', () => {
     for (const kind of ['Service', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'Kustomization'])
       one(kind);
     const kustomization = one('Kustomization');
     expect(secret.__file).toBe('secret.example.yaml');
     expect([...kustomization.resources].sort()).toEqual(
-      files.filter((f) => f !== 'kustomization.yaml' && f !== 'secret.example.yaml').sort(),
+      files.filter((f) => f !== 'kustomization.yaml' && !f.endsWith('.example.yaml')).sort(),
     );
     expect(kustomization.images[0].name).toBe(app.image.split(':')[0]);
   });
@@ -199,7 +247,34 @@ describe('deploy/kubernetes', () => {
       expect([key, key in configMap.data]).toEqual([key, false]);
     }
     expect(configMap.data.NODE_ENV).toBe('production');
-    expect(() => validateBoot(env)).not.toThrow();
+    // The template verbatim is refused (its values are published); filled with generated secrets, it boots.
+    expect(() => validateBoot(env)).toThrow(
+      /^Invalid configuration: OTP_HASH_SECRET holds a value published/,
+    );
+    const filled = Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [
+        k,
+        k === 'CLIENT_API_KEYS'
+          ? `checkout:${generated()},signup:${generated()}`
+          : /SECRET|KEY|TOKEN/.test(k)
+            ? generated()
+            : v,
+      ]),
+    );
+    expect(() => validateBoot(filled)).not.toThrow();
+  });
+
+  it("scrapes /metrics with the Secret's METRICS_TOKEN (servicemonitor.example.yaml)", () => {
+    const monitor = one('ServiceMonitor');
+    expect('METRICS_TOKEN' in secret.stringData).toBe(true);
+    expect(monitor.spec.endpoints).toEqual([
+      expect.objectContaining({
+        port: 'http',
+        path: '/metrics',
+        authorization: { type: 'Bearer', credentials: { name: secret.metadata.name, key: 'METRICS_TOKEN' } },
+      }),
+    ]);
+    expect(monitor.spec.selector.matchLabels).toEqual(one('Service').metadata.labels);
   });
 
   it('migrates with a Job running `npm run db:migrate` on the same image', () => {

@@ -1,7 +1,8 @@
 import { registerAs } from '@nestjs/config';
-import { IsBoolean, IsIn, IsString, Matches } from 'class-validator';
-import { IntRange, ToBoolean } from './transforms.js';
-import { validateEnv } from './validate-env.js';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { parseTrustProxy, type TrustProxy, TrustProxyError } from '../common/http/client-ip.js';
+import { IntRange } from './transforms.js';
+import { ConfigValidationError, validateEnv } from './validate-env.js';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
@@ -21,9 +22,10 @@ class AppEnv {
   })
   LOG_LEVEL = 'info';
 
-  @ToBoolean()
-  @IsBoolean({ message: 'TRUST_PROXY must be true or false' })
-  TRUST_PROXY = false;
+  /** false, a hop count (1-10) or comma-separated CIDRs: parsed by parseTrustProxy (API.md A3). */
+  @IsOptional()
+  @IsString({ message: 'TRUST_PROXY must be false, a hop count or comma-separated CIDRs' })
+  TRUST_PROXY?: string;
 
   @IntRange(1024, 1048576)
   BODY_LIMIT_BYTES = 16384;
@@ -45,6 +47,16 @@ export interface ApiClient {
   secret: string;
 }
 
+function trustProxyOf(value: string | undefined): TrustProxy {
+  try {
+    return parseTrustProxy(value);
+  } catch (error) {
+    if (error instanceof TrustProxyError)
+      throw new ConfigValidationError(`Invalid configuration: ${error.message}`);
+    throw error;
+  }
+}
+
 export const appConfig = registerAs('app', () => {
   const env = validateEnv(AppEnv);
   const clients: ApiClient[] = env.CLIENT_API_KEYS.split(',').map((pair) => {
@@ -57,7 +69,7 @@ export const appConfig = registerAs('app', () => {
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
-    trustProxy: env.TRUST_PROXY,
+    trustProxy: trustProxyOf(env.TRUST_PROXY),
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,

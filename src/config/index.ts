@@ -3,6 +3,7 @@ import { databaseConfig } from './database.config.js';
 import { deliveryConfig } from './delivery.config.js';
 import { otpConfig } from './otp.config.js';
 import { providersConfig } from './providers.config.js';
+import { securityConfig } from './security.config.js';
 import { throttleConfig } from './throttle.config.js';
 import { webhooksConfig } from './webhooks.config.js';
 
@@ -15,6 +16,8 @@ export const configNamespaces = [
   providersConfig,
   throttleConfig,
   webhooksConfig,
+  // Last: production's refusal of unsafe secrets runs once every variable is known to be well-formed.
+  securityConfig,
 ];
 
 export * from './app.config.js';
@@ -22,6 +25,7 @@ export * from './database.config.js';
 export * from './delivery.config.js';
 export * from './otp.config.js';
 export * from './providers.config.js';
+export * from './security.config.js';
 export * from './throttle.config.js';
 export * from './webhooks.config.js';
 export { ConfigValidationError } from './validate-env.js';

@@ -64,9 +64,10 @@ export class LoggingModule {
               },
               customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
                 err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-              autoLogging: {
-                ignore: (req: IncomingMessage) => req.url === '/metrics' || !!req.url?.startsWith('/health'),
-              },
+              // The one access line per request is written by app.factory.ts's onResponse hook: it
+              // knows the route pattern and the calling client, and sees requests that never reach
+              // Nest's middleware (404s, 414s, 415s from the body parser).
+              autoLogging: false,
             };
             return { pinoHttp: stream ? [options, stream] : options };
           },

@@ -1,9 +1,12 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { MetricsTokenGuard } from '../common/auth/metrics-token.guard.js';
 import { MetricsService } from './metrics.service.js';
 
 @ApiTags('metrics')
 @Controller('metrics')
+// Bearer METRICS_TOKEN when set (shared/docs API.md A4).
+@UseGuards(MetricsTokenGuard)
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import { normalizeIp } from '@nestjs/throttler';
+import { clientIpOfRequest } from '../common/http/client-ip.js';
 import { normalisePhone, type NormalisedPhone } from '../common/phone/phone.js';
 import { DEFAULT_PURPOSE } from '../otp/otp.service.js';
 
@@ -55,14 +56,14 @@ export function phoneTracker(req: ThrottledRequest, defaultCountry?: string): st
 }
 
 /**
- * The end user's IP: `clientIp` from the calling backend when it is an IP, else `request.ip`, which
- * Fastify derives from the socket, or from the left-most X-Forwarded-For entry only when the adapter
- * was built with `trustProxy: true` (TRUST_PROXY). IPv6 addresses count per /64, as one host owns one.
+ * The end user's IP: `clientIp` from the calling backend when it is an IP, else the peer address
+ * as resolved under TRUST_PROXY (src/common/http/client-ip.ts: the socket, or X-Forwarded-For
+ * through trusted hops only). IPv6 addresses count per /64, as one host owns one.
  */
 export function clientIpOf(req: ThrottledRequest): string {
   const body = bodyOf(req);
   const forwarded = typeof body.clientIp === 'string' && isIP(body.clientIp) ? body.clientIp : undefined;
-  return normalizeIp(forwarded ?? req.ip ?? 'unknown');
+  return normalizeIp(forwarded ?? clientIpOfRequest(req));
 }
 
 /**

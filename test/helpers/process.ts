@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { TEST_ENV } from '../setup/test-env.js';
 import { assertNoLeaks, rememberSecretsIn } from './log-leaks.js';
@@ -72,6 +73,30 @@ afterAll(async () => {
     assertNoLeaks(logLinesOf(svc), `output of spawned service #${i + 1} (${svc.url})`),
   );
 });
+
+/** A secret as an operator generates one (`openssl rand -base64 48`): never a published value. */
+export function generatedSecret(): string {
+  return randomBytes(36).toString('base64url');
+}
+
+/**
+ * NODE_ENV=production with freshly generated secrets (production refuses published, short or
+ * low-entropy ones: src/config/production-safety.ts) and a DNZ chain pointed at `dnzUrl` (nothing
+ * listens there unless a test starts a fake). `apiKey` becomes client `acme`'s key.
+ */
+export function productionEnv(
+  apiKey = generatedSecret(),
+  dnzUrl = 'http://127.0.0.1:9',
+): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    CLIENT_API_KEYS: `acme:${apiKey}`,
+    OTP_HASH_SECRET: generatedSecret(),
+    OTP_PROVIDERS: 'dnz',
+    WHATSAPP_OTP_ENGINE_URL: dnzUrl,
+    WHATSAPP_OTP_API_KEY: generatedSecret(),
+  };
+}
 
 /** Runs the production build (`node dist/main.bundle.mjs`, what the image runs) as its own process. */
 export function spawnService(env: Record<string, string | undefined>, port = 0): ServiceProcess {

@@ -3,15 +3,31 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import type { FastifyRequest } from 'fastify';
 import { appConfig, type AppConfig } from '../../config/index.js';
 import { ApiException } from '../errors/api.exception.js';
+import { assertJsonRequest } from '../http/content-type.js';
+
+/** Why a request was not authenticated: logged on its access line, never with key material. */
+export type AuthFailure = 'missing_key' | 'malformed_authorization' | 'unknown_key' | 'unknown_token';
 
 /** The calling backend, as named in CLIENT_API_KEYS; set on the request by ApiKeyGuard. */
 export interface AuthenticatedRequest extends FastifyRequest {
   client?: string;
+  /** Set by the guards on a 401: read by the access log (app.factory.ts). */
+  authFailure?: AuthFailure;
+}
+
+/** The token of `Authorization: Bearer <token>`, or why there is none. */
+export function bearerOf(
+  header: string | string[] | undefined,
+): { token: string; failure?: undefined } | { token?: undefined; failure: AuthFailure } {
+  if (header === undefined || header === '') return { failure: 'missing_key' };
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match ? { token: match[1] } : { failure: 'malformed_authorization' };
 }
 
 /**
  * `Authorization: Bearer <secret>` against CLIENT_API_KEYS. Every configured key is compared, in
  * constant time over fixed-length digests, so neither timing nor key count tells how close a guess was.
+ * Then the content type (shared/docs API.md Decision 4: authentication, then 415, then validation).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -23,19 +39,20 @@ export class ApiKeyGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    const presented = digest(match?.[1] ?? '');
+    const bearer = bearerOf(request.headers.authorization);
+    const presented = digest(bearer.token ?? '');
     let name: string | undefined;
     for (const client of this.clients) {
-      if (timingSafeEqual(client.digest, presented) && match) name ??= client.name;
+      if (timingSafeEqual(client.digest, presented) && bearer.token !== undefined) name ??= client.name;
     }
     if (!name) {
+      request.authFailure = bearer.failure ?? 'unknown_key';
       throw new ApiException('unauthorized', 'Missing or invalid API key', {
         headers: { 'www-authenticate': 'Bearer' },
       });
     }
     request.client = name;
+    assertJsonRequest(request.headers);
     return true;
   }
 }

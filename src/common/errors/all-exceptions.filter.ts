@@ -77,7 +77,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
           typeof response === 'object' && response !== null && 'details' in response
             ? (response as { details: Record<string, unknown> }).details
             : undefined;
-        const message = status === 404 ? 'Route not found' : exception.message;
+        const message =
+          status === 404
+            ? 'Route not found'
+            : status === 415
+              ? 'Content-Type must be application/json'
+              : exception.message;
         return {
           status,
           body: { statusCode: status, code, message, ...(details ? { details } : {}) },

@@ -22,6 +22,16 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
 
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (
+      metadata.type === 'body' &&
+      value !== undefined &&
+      (typeof value !== 'object' || Array.isArray(value))
+    ) {
+      // `5`, `"x"`, `null` or `[…]`: class-transformer would turn an array into an object keyed 0, 1…
+      throw new ApiException('invalid_request', 'Request validation failed', {
+        details: { body: 'must be a JSON object' },
+      });
+    }
     if (metadata.type === 'body' && nestedDeeperThan(value, MAX_BODY_DEPTH)) {
       throw new ApiException('invalid_request', 'Request validation failed', {
         details: { body: `must not nest objects or arrays deeper than ${MAX_BODY_DEPTH} levels` },
@@ -41,18 +51,44 @@ export function createValidationPipe(): ValidationPipe {
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
-    stopAtFirstError: true,
-    validationError: { target: false, value: false },
+    // Every failed constraint of a field is collected, and messageOf picks the one that names
+    // what is actually wrong (missing, then wrong type, then content). The values are read only
+    // to tell "missing" apart; they never reach a message or a log.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors: ValidationError[]) =>
       new ApiException('invalid_request', 'Request validation failed', { details: flatten(errors) }),
   });
+}
+
+/** Constraints that check a field's type: reported before constraints on its content. */
+const TYPE_CONSTRAINTS = new Set([
+  'isString',
+  'isNumber',
+  'isInt',
+  'isBoolean',
+  'isObject',
+  'isArray',
+  'isDefined',
+  'isEnum',
+]);
+
+/** The one message of a field: missing, else wrong type, else empty, else the first content rule. */
+export function messageOf(error: ValidationError, path: string): string | undefined {
+  const constraints = error.constraints ?? {};
+  const names = Object.keys(constraints);
+  if (names.length === 0) return undefined;
+  if (names.includes('whitelistValidation')) return constraints.whitelistValidation;
+  if (error.value === undefined || error.value === null) return `${path} is required`;
+  const type = names.find((n) => TYPE_CONSTRAINTS.has(n));
+  if (type) return constraints[type];
+  return constraints.isNotEmpty ?? constraints[names[0]];
 }
 
 function flatten(errors: ValidationError[], prefix = ''): Record<string, string> {
   const out: Record<string, string> = {};
   for (const error of errors) {
     const path = prefix ? `${prefix}.${error.property}` : error.property;
-    const message = Object.values(error.constraints ?? {})[0];
+    const message = messageOf(error, path);
     if (message) out[path] = message;
     if (error.children?.length) Object.assign(out, flatten(error.children, path));
   }

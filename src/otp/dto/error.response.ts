@@ -95,6 +95,7 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Example> = {
     message: 'A request with this Idempotency-Key is still being processed',
   },
   payload_too_large: { statusCode: 413, code: 'payload_too_large', message: 'Request body is too large' },
+  uri_too_long: { statusCode: 414, code: 'uri_too_long', message: 'The request URI is too long' },
   unsupported_media_type: {
     statusCode: 415,
     code: 'unsupported_media_type',

@@ -158,7 +158,10 @@ describe('meta: WhatsApp Cloud API provider and webhooks', () => {
   describe('send', () => {
     it('sends the AUTHENTICATION template (body and url button both the code, to without +), keeps the wamid; the code verifies', async () => {
       const { id, phone, wamid, code } = await sentThroughMeta();
-      const [req] = meta.sendRequests();
+      // Only this phone's request: a job another test file left in the shared queue may go out first.
+      const [req] = meta
+        .sendRequests()
+        .filter((r) => (r.json as { to?: string } | undefined)?.to === phone.slice(1));
       expect(req.path).toBe(`/v23.0/${meta.phoneNumberId}/messages`);
       expect(req.headers.authorization).toBe(`Bearer ${meta.accessToken}`);
       expect(req.json).toEqual({

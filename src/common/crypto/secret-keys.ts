@@ -23,3 +23,16 @@ export function deriveKeys(secrets: string[]): SecretKey[] {
     };
   });
 }
+
+/**
+ * Key of the throttle-store bucket names (HMAC of the client IP or country), derived by HKDF from
+ * the LAST entry of OTP_HASH_SECRET: the oldest secret still listed. A rotation goes `old` →
+ * `new,old` → `new`; the first step keeps `old` last, so bucket names, and the counts under them,
+ * do not move while both secrets are listed (a rotation cannot be used to reset limits). The last
+ * step, dropping `old`, starts the per-IP buckets afresh once; per-phone limits live in PostgreSQL
+ * keyed by the phone itself and never reset.
+ */
+export function deriveThrottleKey(secrets: string[]): Buffer {
+  const oldest = secrets[secrets.length - 1];
+  return Buffer.from(hkdfSync('sha256', Buffer.from(oldest, 'utf8'), SALT, 'throttle-key', 32));
+}

@@ -149,11 +149,28 @@ describe('abuse: the per-phone send budget (A2, Decisions 1-2, findings 4 and 10
     expect(await storedCodes(phone)).toBe(3);
   });
 
-  it('20 parallel sends to one phone accept exactly 3', async () => {
+  it('20 parallel sends to one phone, spread over two replicas without Redis, accept exactly 3', async () => {
+    const replica = await startApp({ env: DEFAULTS });
+    try {
+      const phone = uniquePhone();
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => send(i % 2 ? replica : t, { phone, purpose: `p${i % 4}` })),
+      );
+      expect(results.filter((r) => r.status === 202)).toHaveLength(3);
+      expect(results.filter((r) => r.status === 429)).toHaveLength(17);
+      expect(await storedCodes(phone)).toBe(3);
+      // The same purpose, in parallel on one replica: still 3 at most (here: none left).
+      const more = await Promise.all(Array.from({ length: 5 }, () => send(t, { phone })));
+      expect(more.map((r) => r.status)).toEqual([429, 429, 429, 429, 429]);
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('20 parallel sends of one client, phone and purpose accept exactly 3 (serialised per phone)', async () => {
     const phone = uniquePhone();
     const results = await Promise.all(Array.from({ length: 20 }, () => send(t, { phone })));
     expect(results.filter((r) => r.status === 202)).toHaveLength(3);
-    expect(results.filter((r) => r.status === 429)).toHaveLength(17);
     expect(await storedCodes(phone)).toBe(3);
   });
 

@@ -239,6 +239,28 @@ describe('abuse: the per-phone send budget (A2, Decisions 1-2, findings 4 and 10
   });
 });
 
+describe('abuse: parallel guesses count exactly (Decision 2)', () => {
+  it('50 parallel wrong codes count OTP_MAX_ATTEMPTS failures, no more', async () => {
+    const t = await startApp({
+      env: { ...DEFAULTS, OTP_MAX_CONSECUTIVE_FAILURES: '6', OTP_LOCKOUT_SECONDS: '600' },
+    });
+    try {
+      const phone = uniquePhone();
+      const sent = await send(t, { phone });
+      const code = await issuedCode(sent.body.id as string);
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => verify(t, { phone, code: wrongOf(code) })),
+      );
+      expect(results.filter((r) => r.body.code === 'invalid_code')).toHaveLength(5);
+      // 5 failures in a row, under the cap of 6: a new code still verifies.
+      const next = await send(t, { phone });
+      expect((await verify(t, { phone, code: await issuedCode(next.body.id as string) })).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('abuse: rolling windows (finding 5)', () => {
   it('the per-phone send and verify limits count any 60-minute span, across a boundary', async () => {
     const t = await startApp({ env: DEFAULTS });

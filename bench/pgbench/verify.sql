@@ -24,6 +24,7 @@ LEFT JOIN verify_guards AS g ON g.client = 'bench' AND g.phone = '+23324' || lpa
 WITH target AS (
   SELECT 1 FROM one_time_codes
   WHERE id = (:code_id)::uuid AND status = 'pending' AND attempts < max_attempts AND expires_at > now()
+  FOR UPDATE
 ), skip AS (
   SELECT 1 WHERE (:m)::int = 1 AND NOT EXISTS (SELECT 1 FROM verify_guards WHERE client = 'bench' AND phone = (:phone)::text)
 ), guard AS (

@@ -96,6 +96,8 @@ export const FIND_NEWEST = {
  * $1 id, $2 matched, $3 now, $4 client, $5 phone, $6 window start, $7 per-(client, phone) verify
  * limit (0 = off), $8 OTP_MAX_CONSECUTIVE_FAILURES, $9 lockout end (now + OTP_LOCKOUT_SECONDS).
  *  1. `target`: the code can still take a try (else nothing is counted: not_found, expired, burnt);
+ *     FOR UPDATE waits for a parallel attempt and re-reads the row's latest version, so parallel
+ *     wrong guesses count on the guard exactly as many times as the code takes them;
  *  2. `guard`: the (client, phone)'s row is locked and, unless locked out or at the verify limit,
  *     counts a wrong code (window + consecutive count; the cap arms, or re-arms, the lockout) or
  *     resets the consecutive count on a right one. A right code with no row skips it (`skip`).
@@ -107,6 +109,7 @@ export const RECORD_ATTEMPT = {
     WITH target AS (
       SELECT 1 FROM one_time_codes
       WHERE id = $1::uuid AND status = 'pending' AND attempts < max_attempts AND expires_at > $3::timestamptz
+      FOR UPDATE
     ), skip AS (
       SELECT 1 WHERE $2::boolean AND NOT EXISTS (SELECT 1 FROM verify_guards WHERE client = $4 AND phone = $5)
     ), guard AS (

@@ -2,6 +2,8 @@ import { OtpThrottlerStorage } from '../src/throttling/throttler-storage.js';
 import { startApp, type HttpResponse, type TestApp } from './helpers/app.js';
 import { issuedCode } from './helpers/codes.js';
 import { uniquePhone, withDb } from './helpers/db.js';
+import { deleteThrottleKeys, LOCAL_REDIS_URL, uniqueThrottlePrefix } from './helpers/redis-throttle.js';
+import { TEST_ENV } from './setup/test-env.js';
 
 /**
  * The attacks of issue 14 (findings 1-5, 10), each replayed against the service: tenant isolation
@@ -425,4 +427,39 @@ describe('abuse: per-phone limits survive floods, restarts and replicas without 
       await withDb((db) => db.query(`DELETE FROM phone_send_counters WHERE key LIKE '+23320%'`));
     }
   }, 120_000);
+});
+
+describe('abuse: rotating OTP_HASH_SECRET resets no limit (finding 12, throttle keys)', () => {
+  const prefix = uniqueThrottlePrefix();
+  afterAll(() => deleteThrottleKeys(prefix));
+
+  it('per-IP buckets in Redis hold across `old` → `new,old` → `old,new`', async () => {
+    const old = TEST_ENV.OTP_HASH_SECRET;
+    const next = 'rotated-hash-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+    const env = {
+      ...DEFAULTS,
+      THROTTLE_SEND_PER_IP_HOUR: '2',
+      REDIS_URL: LOCAL_REDIS_URL,
+      THROTTLE_REDIS_PREFIX: prefix,
+    };
+    const clientIp = uniqueIp();
+    const first = await startApp({ env: { ...env, OTP_HASH_SECRET: old } });
+    try {
+      expect((await send(first, { phone: uniquePhone(), clientIp })).status).toBe(202);
+      expect((await send(first, { phone: uniquePhone(), clientIp })).status).toBe(202);
+      expectRefused(await send(first, { phone: uniquePhone(), clientIp }), 'rate_limited', 'send-ip');
+    } finally {
+      await first.close();
+    }
+    for (const secrets of [`${next},${old}`, `${old},${next}`]) {
+      const rotated = await startApp({ env: { ...env, OTP_HASH_SECRET: secrets } });
+      try {
+        expectRefused(await send(rotated, { phone: uniquePhone(), clientIp }), 'rate_limited', 'send-ip');
+        // Other IPs are untouched.
+        expect((await send(rotated, { phone: uniquePhone() })).status).toBe(202);
+      } finally {
+        await rotated.close();
+      }
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ApiException } from '../common/errors/api.exception.js';
-import { deriveThrottleKey } from '../common/crypto/secret-keys.js';
+import { deriveThrottleKeys } from '../common/crypto/secret-keys.js';
 import { maskPhone, type NormalisedPhone } from '../common/phone/phone.js';
 import { otpConfig, type OtpConfig, throttleConfig, type ThrottleConfig } from '../config/index.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -31,7 +31,8 @@ export interface LimitTicket {
 
 interface Limit {
   name: string;
-  key: string;
+  /** One bucket, or one per OTP_HASH_SECRET entry during a rotation (all must have room). */
+  keys: string[];
   limit: number;
   windowMs: number;
 }
@@ -49,7 +50,7 @@ interface Limit {
 @Injectable()
 export class RequestLimits {
   private readonly logger = new Logger(RequestLimits.name);
-  private readonly key: Buffer;
+  private readonly keys: Buffer[];
 
   constructor(
     private readonly storage: OtpThrottlerStorage,
@@ -58,7 +59,7 @@ export class RequestLimits {
     @Inject(throttleConfig.KEY) private readonly config: ThrottleConfig,
     @Inject(otpConfig.KEY) otp: OtpConfig,
   ) {
-    this.key = deriveThrottleKey(otp.hashSecrets);
+    this.keys = deriveThrottleKeys(otp.hashSecrets);
   }
 
   async send(req: ThrottledRequest, phone: NormalisedPhone): Promise<LimitTicket> {
@@ -80,11 +81,16 @@ export class RequestLimits {
       const countryLimit = this.config.countryHourlyLimits[country] ?? this.config.countryHourlyLimits['*'];
       if (countryLimit !== undefined) {
         const key = `${this.config.redisPrefix}${COUNTRY_CAP}:${country}`;
-        limits.push({ name: COUNTRY_CAP, key, limit: countryLimit, windowMs: HOUR_MS });
+        limits.push({ name: COUNTRY_CAP, keys: [key], limit: countryLimit, windowMs: HOUR_MS });
       }
       if (this.config.globalSendsPerMinute > 0) {
         const key = `${this.config.redisPrefix}${GLOBAL_CAP}`;
-        limits.push({ name: GLOBAL_CAP, key, limit: this.config.globalSendsPerMinute, windowMs: MINUTE_MS });
+        limits.push({
+          name: GLOBAL_CAP,
+          keys: [key],
+          limit: this.config.globalSendsPerMinute,
+          windowMs: MINUTE_MS,
+        });
       }
     }
     return this.consume(limits, log);
@@ -98,8 +104,9 @@ export class RequestLimits {
   }
 
   private ipLimit(name: string, req: ThrottledRequest, limit: number): Limit {
-    const key = throttleKey(this.config.redisPrefix, name, ipTracker(req), this.key);
-    return { name, key, limit, windowMs: HOUR_MS };
+    const tracker = ipTracker(req);
+    const keys = this.keys.map((key) => throttleKey(this.config.redisPrefix, name, tracker, key));
+    return { name, keys, limit, windowMs: HOUR_MS };
   }
 
   /** Counts each limit in turn; a refusal (429) or a store outage (503) takes back the earlier ones. */
@@ -111,25 +118,32 @@ export class RequestLimits {
       },
     };
     for (const limit of limits) {
-      let hit;
-      try {
-        hit = await this.storage.hit(limit.key, limit.windowMs, limit.limit, limit.name);
-      } catch (error) {
-        await ticket.refund();
-        if (!(error instanceof ThrottleStoreUnavailableError)) throw error;
-        this.metrics.throttled.inc({ throttler: STORE_UNAVAILABLE });
-        this.logger.warn({ ...log, throttler: limit.name }, 'refused: throttler store unavailable');
-        throw new ApiException('service_unavailable', 'Rate limiting is unavailable; retry later', {
-          headers: { 'retry-after': '5' },
-          details: { throttler: limit.name },
-        });
+      let refusedFor = 0;
+      for (const key of limit.keys) {
+        let hit;
+        try {
+          hit = await this.storage.hit(key, limit.windowMs, limit.limit, limit.name);
+        } catch (error) {
+          await ticket.refund();
+          if (!(error instanceof ThrottleStoreUnavailableError)) throw error;
+          this.metrics.throttled.inc({ throttler: STORE_UNAVAILABLE });
+          this.logger.warn({ ...log, throttler: limit.name }, 'refused: throttler store unavailable');
+          throw new ApiException('service_unavailable', 'Rate limiting is unavailable; retry later', {
+            headers: { 'retry-after': '5' },
+            details: { throttler: limit.name },
+          });
+        }
+        if (!hit.allowed) {
+          refusedFor = Math.max(refusedFor, hit.retryAfterMs);
+          continue;
+        }
+        const { window, store } = hit;
+        refunds.push(() => this.storage.refund(key, limit.windowMs, window, store));
       }
-      if (!hit.allowed) {
+      if (refusedFor > 0) {
         await ticket.refund();
-        throw refuse(this.metrics, this.logger, limit.name, hit.retryAfterMs / 1000, log);
+        throw refuse(this.metrics, this.logger, limit.name, refusedFor / 1000, log);
       }
-      const { window, store } = hit;
-      refunds.push(() => this.storage.refund(limit.key, limit.windowMs, window, store));
     }
     return ticket;
   }

@@ -1,4 +1,4 @@
-import { deriveThrottleKey } from '../common/crypto/secret-keys.js';
+import { deriveThrottleKeys } from '../common/crypto/secret-keys.js';
 import { clientIpOf, ipTracker, phoneOf, throttleKey } from './throttle-keys.js';
 
 describe('throttle keys', () => {
@@ -59,7 +59,7 @@ describe('throttle keys', () => {
   });
 
   describe('throttleKey', () => {
-    const key = deriveThrottleKey(['a-secret-of-at-least-32-characters-0001']);
+    const [key] = deriveThrottleKeys(['a-secret-of-at-least-32-characters-0001']);
 
     it('is deterministic, prefixed, named, and never holds the tracker in clear', () => {
       const sut = throttleKey('p:', 'send-ip', 'acme|203.0.113.9', key);
@@ -69,15 +69,16 @@ describe('throttle keys', () => {
       expect(throttleKey('p:', 'verify-ip', 'acme|203.0.113.9', key)).not.toBe(sut);
     });
 
-    it('its key comes from HKDF over the oldest listed secret: `new,old` keeps the buckets of `old`', () => {
+    it('keys come from HKDF, one per listed secret: `new,old` and `old,new` keep the bucket of `old`', () => {
       const old = 'the-old-secret-of-at-least-32-characters-01';
       const next = 'the-new-secret-of-at-least-32-characters-02';
-      const before = throttleKey('p:', 'send-ip', 'acme|203.0.113.9', deriveThrottleKey([old]));
-      const during = throttleKey('p:', 'send-ip', 'acme|203.0.113.9', deriveThrottleKey([next, old]));
-      expect(during).toBe(before);
+      const bucket = (k: Buffer) => throttleKey('p:', 'send-ip', 'acme|203.0.113.9', k);
+      const before = bucket(deriveThrottleKeys([old])[0]);
+      expect(deriveThrottleKeys([next, old]).map(bucket)).toContain(before);
+      expect(deriveThrottleKeys([old, next]).map(bucket)).toContain(before);
       // Not the raw secret: the HMAC key is an HKDF output, independent of the code-hash key.
-      expect(deriveThrottleKey([old]).equals(Buffer.from(old))).toBe(false);
-      expect(deriveThrottleKey([next]).equals(deriveThrottleKey([old]))).toBe(false);
+      expect(deriveThrottleKeys([old])[0].equals(Buffer.from(old))).toBe(false);
+      expect(deriveThrottleKeys([next])[0].equals(deriveThrottleKeys([old])[0])).toBe(false);
     });
   });
 });

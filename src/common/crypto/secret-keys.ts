@@ -25,14 +25,15 @@ export function deriveKeys(secrets: string[]): SecretKey[] {
 }
 
 /**
- * Key of the throttle-store bucket names (HMAC of the client IP or country), derived by HKDF from
- * the LAST entry of OTP_HASH_SECRET: the oldest secret still listed. A rotation goes `old` →
- * `new,old` → `new`; the first step keeps `old` last, so bucket names, and the counts under them,
- * do not move while both secrets are listed (a rotation cannot be used to reset limits). The last
- * step, dropping `old`, starts the per-IP buckets afresh once; per-phone limits live in PostgreSQL
- * keyed by the phone itself and never reset.
+ * Keys of the throttle-store bucket names (HMAC of the client IP), one per entry of
+ * OTP_HASH_SECRET, derived by HKDF (info `throttle-key`, independent of the code-hash key). While
+ * a rotation lists several secrets, each hit is counted under every key and refused when any of
+ * those buckets is full: `old` → `new,old` (or `old,new`) keeps counting the buckets of `old`, so
+ * a rotation never resets a limit; once `old` has been listed beside `new` for a full window
+ * (an hour), the buckets of `new` hold the same counts and `old` can go.
  */
-export function deriveThrottleKey(secrets: string[]): Buffer {
-  const oldest = secrets[secrets.length - 1];
-  return Buffer.from(hkdfSync('sha256', Buffer.from(oldest, 'utf8'), SALT, 'throttle-key', 32));
+export function deriveThrottleKeys(secrets: string[]): Buffer[] {
+  return secrets.map((secret) =>
+    Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), SALT, 'throttle-key', 32)),
+  );
 }

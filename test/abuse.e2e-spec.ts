@@ -118,6 +118,19 @@ describe('abuse: codes belong to their client (A1, finding 2)', () => {
     expect(bStatus.body).toMatchObject({ status: 'pending' });
   });
 
+  it('a burnt code is no shortcut to a new one: the resend cooldown applies after it too (finding 5)', async () => {
+    const phone = uniquePhone();
+    const sent = await send(t, { phone });
+    const code = await issuedCode(sent.body.id as string);
+    for (let i = 0; i < 5; i++) await verify(t, { phone, code: wrongOf(code) });
+    expect((await verify(t, { phone, code })).body).toMatchObject({ code: 'max_attempts_reached' });
+    const again = await send(t, { phone });
+    expectRefused(again, 'resend_cooldown');
+    expect(Number(again.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    t.clock.advance(61_000);
+    expect((await send(t, { phone })).status).toBe(202);
+  });
+
   it('no client can lock a phone for another: 11 verifies by B (no code, then wrong codes) leave A’s right code working (finding 3)', async () => {
     const phone = uniquePhone();
     for (let i = 0; i < 11; i++) {
@@ -125,6 +138,7 @@ describe('abuse: codes belong to their client (A1, finding 2)', () => {
     }
     // B even exhausts its own per-(client, phone) verify limit with wrong codes of its own codes.
     await wrongGuesses(t, phone, 5, GLOBEX);
+    t.clock.advance(61_000); // past the resend cooldown that follows B's burnt code
     await wrongGuesses(t, phone, 5, GLOBEX);
     expectRefused(await verify(t, { phone, code: '123456' }, GLOBEX), 'rate_limited', 'verify-phone');
 

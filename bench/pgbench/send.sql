@@ -20,8 +20,8 @@ WITH v AS (
   SELECT g.locked_until FROM verify_guards g, v WHERE g.client = v.client AND g.phone = v.phone AND g.locked_until > v.created_at
 ), recent AS (
   SELECT c.created_at FROM one_time_codes c, v
-  WHERE c.phone = v.phone AND c.client = v.client AND c.purpose = v.purpose AND c.status = 'pending'
-    AND c.created_at > v.cooldown_start AND c.expires_at > v.created_at
+  WHERE c.phone = v.phone AND c.client = v.client AND c.purpose = v.purpose AND c.created_at > v.cooldown_start
+    AND (c.status = 'max_attempts_reached' OR (c.status = 'pending' AND c.expires_at > v.created_at))
     AND NOT EXISTS (SELECT 1 FROM locked)
   ORDER BY c.created_at DESC LIMIT 1
 ), counted AS (

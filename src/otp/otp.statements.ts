@@ -16,7 +16,8 @@ const VERIFY_COLUMNS = `c.id::text, c.phone, c.purpose, c.code_hash AS "codeHash
  * $9 expires at, $10 now, $11 cooldown start, $12 task, $13 job payload, $14 send-counter key (the
  * phone, or `client|phone`), $15 window start (now - 1 h), $16 per-phone send limit (0 = off).
  *  1. `locked`: the (client, phone) is locked out after too many consecutive failures;
- *  2. `recent`: this client's pending code for phone + purpose issued inside the cooldown;
+ *  2. `recent`: this client's code for phone + purpose issued inside the cooldown, pending or
+ *     burnt (a burnt code is no shortcut to a new one);
  *  3. `counted`: otherwise one send is counted on the phone's counter row, only while fewer than
  *     the limit fall in the last hour (the row lock serialises parallel sends to one phone);
  *  4. `canceled`, `inserted`, `job`: the client's previous pending code is canceled, the new one
@@ -32,7 +33,8 @@ export const ISSUE = {
       SELECT locked_until FROM verify_guards WHERE client = $6 AND phone = $2 AND locked_until > $10
     ), recent AS (
       SELECT created_at FROM one_time_codes
-      WHERE phone = $2 AND client = $6 AND purpose = $3 AND status = 'pending' AND created_at > $11 AND expires_at > $10
+      WHERE phone = $2 AND client = $6 AND purpose = $3 AND created_at > $11
+        AND (status = 'max_attempts_reached' OR (status = 'pending' AND expires_at > $10))
         AND NOT EXISTS (SELECT 1 FROM locked)
       ORDER BY created_at DESC LIMIT 1
     ), counted AS (

@@ -165,6 +165,23 @@ describe('abuse: the per-phone send budget (A2, Decisions 1-2, findings 4 and 10
     expect(await storedCodes(phone)).toBe(3);
   });
 
+  it.each([
+    ['uppercase', 'Login'],
+    ['a dot', 'sign.up'],
+    ['33 characters', 'a'.repeat(33)],
+    ['a space', 'log in'],
+  ])('purpose with %s is 400 invalid_request, on send and verify (Decision 8)', async (_label, purpose) => {
+    const phone = uniquePhone();
+    for (const path of ['/v1/otp/send', '/v1/otp/verify']) {
+      const res = await t.request<Body>('POST', path, { body: { phone, code: '123456', purpose } });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: 'invalid_request', details: { purpose: expect.any(String) } });
+    }
+    expect(await storedCodes(phone)).toBe(0);
+    // 32 characters of [a-z0-9_-] are fine.
+    expect((await send(t, { phone, purpose: 'a-z_0-9'.padEnd(32, 'x') })).status).toBe(202);
+  });
+
   it('20 parallel sends to one phone, spread over two replicas without Redis, accept exactly 3', async () => {
     const replica = await startApp({ env: DEFAULTS });
     try {
@@ -474,6 +491,25 @@ describe('abuse: rotating OTP_HASH_SECRET resets no limit (finding 12, throttle 
       } finally {
         await rotated.close();
       }
+    }
+  });
+});
+
+describe('abuse: test numbers count toward the per-phone send limit (Decision 2)', () => {
+  it('a test number gets 3 codes an hour, like any number', async () => {
+    const testPhone = uniquePhone();
+    const t = await startApp({
+      env: {
+        ...DEFAULTS,
+        OTP_TEST_NUMBERS: JSON.stringify({ [testPhone]: '246810' }),
+        OTP_TEST_NUMBERS_ENABLED: 'true',
+      },
+    });
+    try {
+      for (let i = 0; i < 3; i++) expect((await send(t, { phone: testPhone })).status).toBe(202);
+      expectRefused(await send(t, { phone: testPhone }), 'rate_limited', 'send-phone');
+    } finally {
+      await t.close();
     }
   });
 });

@@ -41,6 +41,8 @@ describe('migrations', () => {
           'public.whatsapp_contacts',
           'public.provider_states',
           'public.webhook_receipts',
+          'public.phone_send_counters',
+          'public.verify_guards',
           'graphile_worker._private_jobs',
         ]),
       );
@@ -49,8 +51,10 @@ describe('migrations', () => {
       );
       expect(applied.rows[0].n).toBeGreaterThanOrEqual(1);
       const index = await client.query(
-        "SELECT indexdef FROM pg_indexes WHERE indexname = 'one_time_codes_one_pending_per_phone_purpose'",
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'one_time_codes_one_pending_per_client_phone_purpose'",
       );
+      // One pending code per (client, phone, purpose): codes belong to their client (API.md A1).
+      expect(index.rows[0].indexdef).toContain('(phone, client, purpose)');
       expect(index.rows[0].indexdef).toContain('WHERE (status = \'pending\'::"VerificationStatus")');
     } finally {
       await client.end();

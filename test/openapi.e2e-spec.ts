@@ -120,6 +120,11 @@ describe('OpenAPI: /docs and /docs-json', () => {
     expect(send.parameters).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]),
     );
+    // One optional header: the handler reads it from the request, not through a @Headers() parameter.
+    const idempotencyHeaders = (send.parameters ?? []).filter(
+      (p) => 'name' in p && p.name.toLowerCase() === 'idempotency-key',
+    );
+    expect(idempotencyHeaders).toEqual([expect.objectContaining({ required: false })]);
   });
 
   it('documents the success bodies of send (202), verify (200) and status (200)', () => {

@@ -31,6 +31,14 @@ class OtpEnv {
 
   @IntRange(1, 8760)
   OTP_RETENTION_HOURS = 24;
+
+  // NIST SP 800-63B 5.2.2: at most 100 consecutive failed attempts on one account.
+  @IntRange(1, 100)
+  OTP_MAX_CONSECUTIVE_FAILURES = 20;
+
+  // How long a (client, phone) stays locked after the cap; each further failure re-arms it.
+  @IntRange(60, 31_536_000)
+  OTP_LOCKOUT_SECONDS = 86_400;
 }
 
 export const otpConfig = registerAs('otp', () => {
@@ -45,6 +53,8 @@ export const otpConfig = registerAs('otp', () => {
     resendCooldownSeconds: env.OTP_RESEND_COOLDOWN_SECONDS,
     defaultCountry: env.OTP_DEFAULT_COUNTRY?.toUpperCase(),
     retentionHours: env.OTP_RETENTION_HOURS,
+    maxConsecutiveFailures: env.OTP_MAX_CONSECUTIVE_FAILURES,
+    lockoutSeconds: env.OTP_LOCKOUT_SECONDS,
   };
 });
 export type OtpConfig = ReturnType<typeof otpConfig>;

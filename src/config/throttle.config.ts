@@ -60,6 +60,10 @@ class ThrottleEnv {
   @IntRange(0, 1_000_000)
   THROTTLE_SEND_PER_PHONE_HOUR = 3;
 
+  /** Who shares THROTTLE_SEND_PER_PHONE_HOUR: every client (`phone`) or each client alone (`client`). */
+  @IsIn(['phone', 'client'], { message: 'THROTTLE_SEND_PER_PHONE_SCOPE must be phone or client' })
+  THROTTLE_SEND_PER_PHONE_SCOPE: 'phone' | 'client' = 'phone';
+
   // 0 turns this one limit off.
   @IntRange(0, 1_000_000)
   THROTTLE_SEND_PER_IP_HOUR = 20;
@@ -135,6 +139,7 @@ export const throttleConfig = registerAs('throttle', () => {
   );
   return {
     sendPerPhoneHour: env.THROTTLE_SEND_PER_PHONE_HOUR,
+    sendPerPhoneScope: env.THROTTLE_SEND_PER_PHONE_SCOPE,
     sendPerIpHour: env.THROTTLE_SEND_PER_IP_HOUR,
     verifyPerPhoneHour: env.THROTTLE_VERIFY_PER_PHONE_HOUR,
     verifyPerIpHour: env.THROTTLE_VERIFY_PER_IP_HOUR,

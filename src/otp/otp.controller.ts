@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -21,10 +21,13 @@ import { VerifyOtpDto } from './dto/verify-otp.dto.js';
 import { IdempotencyService } from './idempotency.service.js';
 import { OtpStatusService } from './otp-status.service.js';
 import { OtpService } from './otp.service.js';
-import { ThrottleSend, ThrottleVerify } from '../throttling/throttle.decorators.js';
+import type { NormalisedPhone } from '../common/phone/phone.js';
+import { RequestLimits } from '../throttling/request-limits.service.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** Verify outcomes that count toward the per-IP limit (API.md A2 clarification); others refund it. */
+const COUNTED_VERIFY_OUTCOMES = new Set(['invalid_code', 'not_found', 'expired', 'max_attempts_reached']);
 
 @ApiTags('otp')
 @ApiBearerAuth(BEARER_AUTH)
@@ -35,12 +38,12 @@ export class OtpController {
     private readonly otp: OtpService,
     private readonly status: OtpStatusService,
     private readonly idempotency: IdempotencyService,
+    private readonly limits: RequestLimits,
   ) {}
 
   /** Issue a code and queue its delivery. 202 = accepted for delivery, not delivered. */
   @Post('send')
   @HttpCode(202)
-  @ThrottleSend()
   @ApiOperation({
     summary: 'Issue a code and queue its delivery over WhatsApp',
     description:
@@ -74,6 +77,7 @@ export class OtpController {
     'idempotency_key_reused',
     'rate_limited',
     'resend_cooldown',
+    'too_many_failures',
     'internal_error',
     'service_unavailable',
   ])
@@ -81,31 +85,30 @@ export class OtpController {
     @Body() dto: SendOtpDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-    @Headers('idempotency-key') idempotencyKey?: string,
   ) {
+    // Decision 4: authentication (guard) → content type → validation (pipe, then the phone and the
+    // key here) → idempotency → per-IP limits and caps → per-phone limits (in the issuing statement).
     const client = req.client as string;
-    const issue = () =>
-      this.otp.issue({
-        phone: dto.phone,
-        defaultCountry: dto.defaultCountry,
-        purpose: dto.purpose,
-        locale: dto.locale,
-        client,
-      });
-    if (idempotencyKey === undefined) return issue();
-
-    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    const idempotencyKey = req.headers['idempotency-key'];
+    if (
+      idempotencyKey !== undefined &&
+      (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))
+    ) {
       throw new ApiException('invalid_request', 'Idempotency-Key must be 1-255 visible ASCII characters', {
         details: { 'Idempotency-Key': 'must be 1-255 visible ASCII characters' },
       });
     }
+    const phone = this.otp.normalised(dto.phone, dto.defaultCountry);
+    if (idempotencyKey === undefined) return this.issueWithinLimits(req, phone, dto);
+
+    // A replay is answered here, before any limit counts anything (finding 10).
     const claim = await this.idempotency.claim(client, idempotencyKey, IdempotencyService.fingerprint(dto));
     if (claim.kind === 'replay') {
       void reply.status(claim.status).header('idempotent-replayed', 'true');
       return claim.body;
     }
     try {
-      const response = await issue();
+      const response = await this.issueWithinLimits(req, phone, dto);
       await this.idempotency.complete(client, idempotencyKey, 202, response);
       return response;
     } catch (error) {
@@ -114,10 +117,25 @@ export class OtpController {
     }
   }
 
+  /** Per-IP limits and caps, then the issue (per-phone limits); any refusal refunds the first. */
+  private async issueWithinLimits(req: AuthenticatedRequest, phone: NormalisedPhone, dto: SendOtpDto) {
+    const ticket = await this.limits.send(req, phone);
+    try {
+      return await this.otp.issue({
+        phone: phone.e164,
+        purpose: dto.purpose,
+        locale: dto.locale,
+        client: req.client as string,
+      });
+    } catch (error) {
+      await ticket.refund();
+      throw error;
+    }
+  }
+
   /** Check a code typed by the user. */
   @Post('verify')
   @HttpCode(200)
-  @ThrottleVerify()
   @ApiOperation({
     summary: 'Check a code typed by the user',
     description:
@@ -136,18 +154,27 @@ export class OtpController {
       'unsupported_media_type',
       'max_attempts_reached',
       'rate_limited',
+      'too_many_failures',
       'internal_error',
       'service_unavailable',
     ],
     { verify: true },
   )
-  verify(@Body() dto: VerifyOtpDto) {
-    return this.otp.verify({
-      phone: dto.phone,
-      code: dto.code,
-      purpose: dto.purpose,
-      defaultCountry: dto.defaultCountry,
-    });
+  async verify(@Body() dto: VerifyOtpDto, @Req() req: AuthenticatedRequest) {
+    const phone = this.otp.normalised(dto.phone, dto.defaultCountry);
+    const ticket = await this.limits.verify(req, phone);
+    try {
+      return await this.otp.verify({
+        client: req.client as string,
+        phone: phone.e164,
+        code: dto.code,
+        purpose: dto.purpose,
+      });
+    } catch (error) {
+      // A wrong code, or no usable code, counts per IP; a refusal by a per-phone limit does not.
+      if (!(error instanceof ApiException && COUNTED_VERIFY_OUTCOMES.has(error.code))) await ticket.refund();
+      throw error;
+    }
   }
 
   /** State of one verification (only the client that created it may read it). */

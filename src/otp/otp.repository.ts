@@ -15,10 +15,40 @@ export interface NewCode {
   jobPayload: string;
 }
 
+/** The per-phone send limit (API.md A2, Decisions 1-2), counted in the issuing statement. */
+export interface SendLimit {
+  /** Sends per rolling hour; 0 turns the limit off. */
+  limit: number;
+  /** `phone`: across clients and purposes (default); `client`: per (client, phone). */
+  scope: 'phone' | 'client';
+}
+
 export type IssueResult =
   | { kind: 'issued'; canceledPrevious: number }
-  /** A pending code for the same phone and purpose was issued too recently. */
-  | { kind: 'cooldown'; lastIssuedAt: Date };
+  /** A pending code of this client for the same phone and purpose was issued too recently. */
+  | { kind: 'cooldown'; lastIssuedAt: Date }
+  /** The (client, phone) is locked out after too many consecutive failures. */
+  | { kind: 'locked'; lockedUntil: Date }
+  /** The phone's send limit is reached; the sends of the window, oldest first, and who made them. */
+  | { kind: 'limited'; sentAt: Date[]; sentBy: string[] };
+
+/** What verification reads in one statement: the client's newest code and the (client, phone)'s guard. */
+export interface VerifyLookup {
+  code?: CodeForVerify;
+  /** Locked out after too many consecutive failures, until then (or undefined). */
+  lockedUntil?: Date;
+  /** Wrong codes of the rolling window, oldest first. */
+  recentFailures: Date[];
+}
+
+/** The per-(client, phone) verify limits (API.md A2, Decision 3). */
+export interface VerifyLimits {
+  /** Wrong codes per rolling hour; 0 turns the limit off. */
+  perHour: number;
+  windowStart: Date;
+  maxConsecutiveFailures: number;
+  lockoutUntil: Date;
+}
 
 /** The fields verification needs from the newest code of a phone and purpose. */
 export interface CodeForVerify {
@@ -32,6 +62,13 @@ export interface CodeForVerify {
   maxAttempts: number;
   expiresAt: Date;
 }
+
+export type AttemptOutcome =
+  | { kind: 'counted'; result: AttemptResult }
+  /** The code can no longer take a try (used, replaced, expired or burnt meanwhile): nothing counted. */
+  | { kind: 'unusable' }
+  /** The (client, phone)'s guard refused (a lockout or the verify limit, reached meanwhile). */
+  | { kind: 'refused' };
 
 export interface AttemptResult {
   status: VerificationStatus;
@@ -69,14 +106,29 @@ export interface CodeView {
  * so the database, not JavaScript, decides races.
  */
 export abstract class OtpRepository {
-  /** Cancels the previous pending code, inserts the new one and enqueues its delivery, atomically. */
-  abstract issue(code: NewCode, cooldownSeconds: number): Promise<IssueResult>;
-  abstract findNewest(phone: string, purpose: string): Promise<CodeForVerify | undefined>;
+  /**
+   * Checks the lockout, the cooldown and the per-phone send limit, counts the send, cancels the
+   * client's previous pending code, inserts the new one and enqueues its delivery, atomically.
+   */
+  abstract issue(code: NewCode, cooldownSeconds: number, limit: SendLimit): Promise<IssueResult>;
+  /** The client's newest code for the phone and purpose, with the (client, phone)'s verify guard. */
+  abstract findNewest(
+    phone: string,
+    purpose: string,
+    client: string,
+    windowStart: Date,
+  ): Promise<VerifyLookup>;
   /**
    * Counts one attempt and, when `matched`, marks the code used; only while it is pending,
-   * unexpired and under its attempt limit. Undefined when the row no longer qualifies.
+   * unexpired and under its attempt limit, and while the (client, phone)'s guard admits it. A wrong
+   * code also counts toward the verify limit and the consecutive failures; a right one resets them.
    */
-  abstract recordAttempt(id: string, matched: boolean, now: Date): Promise<AttemptResult | undefined>;
+  abstract recordAttempt(
+    code: { id: string; phone: string; client: string },
+    matched: boolean,
+    now: Date,
+    limits: VerifyLimits,
+  ): Promise<AttemptOutcome>;
   abstract findById(id: string): Promise<CodeForVerify | undefined>;
   abstract view(id: string, client: string): Promise<CodeView | undefined>;
 }

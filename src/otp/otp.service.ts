@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Clock } from '../common/clock/clock.js';
 import { ApiException } from '../common/errors/api.exception.js';
-import { maskPhone, normalisePhone } from '../common/phone/phone.js';
-import { otpConfig, type OtpConfig } from '../config/index.js';
+import { maskPhone, type NormalisedPhone, normalisePhone } from '../common/phone/phone.js';
+import { otpConfig, type OtpConfig, throttleConfig, type ThrottleConfig } from '../config/index.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { TEST_NUMBER_JOB_PAYLOAD, TestNumbers } from '../throttling/test-numbers.js';
+import { refuse } from '../throttling/throttle-refusal.js';
 import { generateCode } from './code-generator.js';
 import { OtpCrypto } from './otp.crypto.js';
-import { type CodeForVerify, OtpRepository } from './otp.repository.js';
+import { type CodeForVerify, OtpRepository, type VerifyLookup } from './otp.repository.js';
+import { HOUR_MS as LIMIT_WINDOW_MS, SEND_PHONE, VERIFY_PHONE } from '../throttling/throttle-keys.js';
 
 export const DEFAULT_PURPOSE = 'login';
 
@@ -33,6 +35,8 @@ export interface IssueResponse {
 }
 
 export interface VerifyRequest {
+  /** The calling backend (ApiKeyGuard): codes belong to the client that issued them (API.md A1). */
+  client: string;
   phone: string;
   code: string;
   purpose?: string;
@@ -54,15 +58,21 @@ export class OtpService {
     private readonly crypto: OtpCrypto,
     private readonly clock: Clock,
     @Inject(otpConfig.KEY) private readonly config: OtpConfig,
+    @Inject(throttleConfig.KEY) private readonly throttle: ThrottleConfig,
     private readonly metrics: MetricsService,
     @Optional() private readonly testNumbers?: TestNumbers,
   ) {}
 
   /** E.164 for any spelling of a mobile-capable number, or `400 invalid_phone`. */
   normalise(phone: string, defaultCountry?: string): string {
+    return this.normalised(phone, defaultCountry).e164;
+  }
+
+  /** The number in E.164 with its country, or `400 invalid_phone`. */
+  normalised(phone: string, defaultCountry?: string): NormalisedPhone {
     const normalised = normalisePhone(phone, defaultCountry ?? this.config.defaultCountry);
     if (!normalised) throw new ApiException('invalid_phone', 'phone is not a valid mobile number');
-    return normalised.e164;
+    return normalised;
   }
 
   async issue(request: IssueRequest): Promise<IssueResponse> {
@@ -90,7 +100,21 @@ export class OtpService {
         jobPayload: testCode ? TEST_NUMBER_JOB_PAYLOAD : this.crypto.cipher.encrypt(code, id),
       },
       this.config.resendCooldownSeconds,
+      { limit: this.throttle.sendPerPhoneHour, scope: this.throttle.sendPerPhoneScope },
     );
+    const log = { client: request.client, phoneMasked: maskPhone(phone) };
+    if (result.kind === 'locked') throw this.tooManyFailures(result.lockedUntil, now, log);
+    if (result.kind === 'limited') {
+      // Decision 1: a window filled (even in part) by other clients' sends says only "the full
+      // window", never a time that would reveal when another client sent.
+      const own = result.sentBy.every((c) => c === request.client);
+      const freedAt = result.sentAt[result.sentAt.length - this.throttle.sendPerPhoneHour];
+      const seconds =
+        own && freedAt
+          ? (freedAt.getTime() + LIMIT_WINDOW_MS - now.getTime()) / 1000
+          : LIMIT_WINDOW_MS / 1000;
+      throw refuse(this.metrics, this.logger, SEND_PHONE, seconds, log);
+    }
     if (result.kind === 'cooldown') {
       const availableAt = result.lastIssuedAt.getTime() + this.config.resendCooldownSeconds * 1000;
       const retryAfter = Math.max(1, Math.ceil((availableAt - now.getTime()) / 1000));
@@ -150,8 +174,13 @@ export class OtpService {
   private async check(request: VerifyRequest): Promise<VerifyResponse> {
     const phone = this.normalise(request.phone, request.defaultCountry);
     const purpose = request.purpose ?? DEFAULT_PURPOSE;
+    const client = request.client;
     const now = this.clock.now();
-    const row = await this.repository.findNewest(phone, purpose);
+    const windowStart = new Date(now.getTime() - LIMIT_WINDOW_MS);
+    const log = { client, phoneMasked: maskPhone(phone) };
+    const lookup = await this.repository.findNewest(phone, purpose, client, windowStart);
+    this.rejectIfGuarded(lookup, now, log);
+    const row = lookup.code;
     if (!row) {
       // Same work as a real comparison, so "no code" and "wrong code" cost alike.
       this.crypto.hasher.matches({ id: randomUUID(), phone, purpose }, request.code, '', '');
@@ -159,13 +188,24 @@ export class OtpService {
     }
     const matched = this.crypto.hasher.matches(row, request.code, row.codeHash, row.hashKeyId);
     this.rejectIfUnusable(row, now);
-    const result = await this.repository.recordAttempt(row.id, matched, now);
-    if (!result) {
+    const outcome = await this.repository.recordAttempt({ id: row.id, phone, client }, matched, now, {
+      perHour: this.throttle.verifyPerPhoneHour,
+      windowStart,
+      maxConsecutiveFailures: this.config.maxConsecutiveFailures,
+      lockoutUntil: new Date(now.getTime() + this.config.lockoutSeconds * 1000),
+    });
+    if (outcome.kind === 'refused') {
+      // A parallel wrong code reached the limit or the lockout first: answer from the new state.
+      this.rejectIfGuarded(await this.repository.findNewest(phone, purpose, client, windowStart), now, log);
+      throw refuse(this.metrics, this.logger, VERIFY_PHONE, LIMIT_WINDOW_MS / 1000, log);
+    }
+    if (outcome.kind === 'unusable') {
       // Someone else changed the row between our read and our write: answer from its new state.
       const current = await this.repository.findById(row.id);
       if (current) this.rejectIfUnusable(current, now);
       throw verifyError('not_found', 'No pending code for this phone and purpose');
     }
+    const result = outcome.result;
     if (result.status === 'verified' && result.usedAt) {
       this.logger.log({ codeId: row.id, phoneMasked: maskPhone(phone), purpose }, 'code verified');
       return { verified: true, id: row.id, verifiedAt: result.usedAt.toISOString() };
@@ -175,6 +215,40 @@ export class OtpService {
     // The guess that uses up the last attempt is still answered as what it was; the next one,
     // right or wrong, gets max_attempts_reached.
     throw verifyError('invalid_code', 'The code is not correct', { attemptsRemaining });
+  }
+
+  /**
+   * The (client, phone)'s own verify limits, before any comparison (a right code is refused too,
+   * or the answer would tell an attacker which guess was right): the consecutive-failure lockout
+   * (429 too_many_failures) and the wrong codes of the rolling hour (429 rate_limited).
+   */
+  private rejectIfGuarded(lookup: VerifyLookup, now: Date, log: Record<string, unknown>): void {
+    if (lookup.lockedUntil && lookup.lockedUntil.getTime() > now.getTime()) {
+      throw this.tooManyFailures(lookup.lockedUntil, now, log, { verified: false });
+    }
+    const limit = this.throttle.verifyPerPhoneHour;
+    const failures = lookup.recentFailures;
+    if (limit > 0 && failures.length >= limit) {
+      // The window admits a new try when the oldest failure that keeps it full leaves it.
+      const freedAt = failures[failures.length - limit].getTime() + LIMIT_WINDOW_MS;
+      throw refuse(this.metrics, this.logger, VERIFY_PHONE, (freedAt - now.getTime()) / 1000, log);
+    }
+  }
+
+  private tooManyFailures(
+    lockedUntil: Date,
+    now: Date,
+    log: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+  ): ApiException {
+    const seconds = Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000));
+    this.metrics.throttled.inc({ throttler: 'too-many-failures' });
+    this.logger.warn({ ...log, retryAfterSeconds: seconds }, 'refused: too many consecutive failures');
+    return new ApiException('too_many_failures', 'Too many wrong codes for this number; retry later', {
+      headers: { 'retry-after': String(seconds) },
+      details: { retryAfterSeconds: seconds },
+      extra,
+    });
   }
 
   private rejectIfUnusable(row: CodeForVerify, now: Date): void {

@@ -2,16 +2,43 @@ import { Injectable } from '@nestjs/common';
 import { DELIVER_OTP_TASK } from '../delivery/delivery.constants.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import {
+  type AttemptOutcome,
   type AttemptResult,
   type CodeForVerify,
   type CodeView,
   type IssueResult,
   type NewCode,
   OtpRepository,
+  type SendLimit,
+  type VerifyLimits,
+  type VerifyLookup,
 } from './otp.repository.js';
-import { FIND_BY_ID, FIND_NEWEST, ISSUE, RECORD_ATTEMPT } from './otp.statements.js';
+import { FIND_BY_ID, FIND_NEWEST, ISSUE, RECORD_ATTEMPT, SEND_WINDOW } from './otp.statements.js';
 
 const UNIQUE_VIOLATION = '23505';
+/** The rolling window of the per-phone limits (API.md A2: any 60-minute span). */
+export const SEND_WINDOW_MS = 3_600_000;
+/** Tries of the issue statement when concurrent sends collide on the unique index. */
+const MAX_ISSUE_TRIES = 5;
+
+interface IssueRow {
+  lockedUntil: Date | null;
+  lastIssuedAt: Date | null;
+  canceled: number;
+  jobs: number;
+}
+type LookupRow = { [K in keyof CodeForVerify]: CodeForVerify[K] | null } & {
+  lockedUntil: Date | null;
+  recentFailures: Date[];
+};
+interface AttemptRow {
+  status: AttemptResult['status'] | null;
+  attempts: number | null;
+  maxAttempts: number | null;
+  usedAt: Date | null;
+  usable: boolean;
+  admitted: boolean;
+}
 
 @Injectable()
 export class PrismaOtpRepository extends OtpRepository {
@@ -20,52 +47,89 @@ export class PrismaOtpRepository extends OtpRepository {
   }
 
   /**
-   * One statement, so one implicit transaction and one round trip:
-   *  1. `recent`: a pending code issued inside the cooldown blocks everything else;
-   *  2. `canceled`: otherwise the previous pending code is canceled;
-   *  3. `inserted`: the new code is inserted (reading `canceled` first orders the two writes, so
-   *     the one-pending-code unique index sees the old row already canceled);
-   *  4. `job`: its delivery job is enqueued in graphile-worker's queue, keyed by the code id.
-   * A concurrent send for the same phone and purpose loses on the unique index: that is a cooldown.
+   * One statement, so one implicit transaction and one round trip (otp.statements.ts ISSUE): the
+   * lockout, the client's cooldown, the per-phone send limit counted on its locked counter row, the
+   * cancel of the client's previous pending code, the insert and the delivery job. A concurrent
+   * send for the same client, phone and purpose loses on the unique index and rolls back whole; it
+   * is retried, and its fresh snapshot then sees the winner (cooldown, or a counter one fuller).
    */
-  async issue(code: NewCode, cooldownSeconds: number): Promise<IssueResult> {
+  async issue(code: NewCode, cooldownSeconds: number, limit: SendLimit): Promise<IssueResult> {
     const cooldownStart = new Date(code.createdAt.getTime() - cooldownSeconds * 1000);
+    const windowStart = new Date(code.createdAt.getTime() - SEND_WINDOW_MS);
+    const counterKey = limit.scope === 'client' ? `${code.client}|${code.phone}` : code.phone;
     const payload = JSON.stringify({ id: code.id, c: code.jobPayload });
-    try {
-      const rows = await this.prisma.hot<{ lastIssuedAt: Date | null; canceled: number; jobs: number }>(
-        ISSUE,
-        [
-          code.id,
-          code.phone,
-          code.purpose,
-          code.codeHash,
-          code.hashKeyId,
-          code.client,
-          code.locale,
-          code.maxAttempts,
-          code.expiresAt,
-          code.createdAt,
-          cooldownStart,
-          DELIVER_OTP_TASK,
-          payload,
-        ],
-      );
-      const row = rows[0];
+    const values = [
+      code.id,
+      code.phone,
+      code.purpose,
+      code.codeHash,
+      code.hashKeyId,
+      code.client,
+      code.locale,
+      code.maxAttempts,
+      code.expiresAt,
+      code.createdAt,
+      cooldownStart,
+      DELIVER_OTP_TASK,
+      payload,
+      counterKey,
+      windowStart,
+      limit.limit,
+    ];
+    for (let attempt = 1; ; attempt++) {
+      let row: IssueRow;
+      try {
+        row = (await this.prisma.hot<IssueRow>(ISSUE, values))[0];
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        if (attempt < MAX_ISSUE_TRIES) continue;
+        return { kind: 'cooldown', lastIssuedAt: code.createdAt };
+      }
+      if (row.lockedUntil) return { kind: 'locked', lockedUntil: row.lockedUntil };
       if (row.lastIssuedAt) return { kind: 'cooldown', lastIssuedAt: row.lastIssuedAt };
-      if (row.jobs !== 1) throw new Error('code inserted without its delivery job');
-      return { kind: 'issued', canceledPrevious: row.canceled };
-    } catch (error) {
-      if (isUniqueViolation(error)) return { kind: 'cooldown', lastIssuedAt: code.createdAt };
-      throw error;
+      if (row.jobs === 1) return { kind: 'issued', canceledPrevious: row.canceled };
+      // Refused by the per-phone limit: only now read what fills the window (for Retry-After).
+      const window = (
+        await this.prisma.hot<{ sentAt: Date[]; sentBy: string[] }>(SEND_WINDOW, [counterKey, windowStart])
+      )[0];
+      return { kind: 'limited', sentAt: window?.sentAt ?? [], sentBy: window?.sentBy ?? [] };
     }
   }
 
-  async findNewest(phone: string, purpose: string): Promise<CodeForVerify | undefined> {
-    return (await this.prisma.hot<CodeForVerify>(FIND_NEWEST, [phone, purpose]))[0];
+  async findNewest(phone: string, purpose: string, client: string, windowStart: Date): Promise<VerifyLookup> {
+    const row = (await this.prisma.hot<LookupRow>(FIND_NEWEST, [phone, purpose, client, windowStart]))[0];
+    const { lockedUntil, recentFailures, ...code } = row;
+    return {
+      code: code.id === null ? undefined : (code as CodeForVerify),
+      lockedUntil: lockedUntil ?? undefined,
+      recentFailures,
+    };
   }
 
-  async recordAttempt(id: string, matched: boolean, now: Date): Promise<AttemptResult | undefined> {
-    return (await this.prisma.hot<AttemptResult>(RECORD_ATTEMPT, [id, matched, now]))[0];
+  async recordAttempt(
+    code: { id: string; phone: string; client: string },
+    matched: boolean,
+    now: Date,
+    limits: VerifyLimits,
+  ): Promise<AttemptOutcome> {
+    const row = (
+      await this.prisma.hot<AttemptRow>(RECORD_ATTEMPT, [
+        code.id,
+        matched,
+        now,
+        code.client,
+        code.phone,
+        limits.windowStart,
+        limits.perHour,
+        limits.maxConsecutiveFailures,
+        limits.lockoutUntil,
+      ])
+    )[0];
+    if (row.status !== null) {
+      const { status, attempts, maxAttempts, usedAt } = row;
+      return { kind: 'counted', result: { status, attempts, maxAttempts, usedAt } as AttemptResult };
+    }
+    return row.usable && !row.admitted ? { kind: 'refused' } : { kind: 'unusable' };
   }
 
   async findById(id: string): Promise<CodeForVerify | undefined> {

@@ -1,69 +1,104 @@
-import type { ThrottlerStorage } from '@nestjs/throttler';
 import { LRUCache } from 'lru-cache';
 
-export type ThrottlerRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+/** The answer of one counted (or refused) hit of a sliding-window counter. */
+export interface WindowHit {
+  allowed: boolean;
+  /** Refused: when the window will admit one more hit (ms); 0 when allowed. */
+  retryAfterMs: number;
+  /** The fixed window the hit was counted in (refunds take it off there). */
+  window: number;
+}
 
-interface Bucket {
-  hits: number;
-  /** End of the current fixed window (ms since the epoch). */
-  resetAt: number;
-  /** A tripped bucket stays shut until then (0: not tripped). */
-  blockedUntil: number;
+/** One key's counts: the current fixed window and the one before it. */
+interface Counter {
+  window: number;
+  current: number;
+  previous: number;
 }
 
 /** Default bound on the keys counted in memory: about 20 MB at most. */
 export const MEMORY_THROTTLER_MAX_KEYS = 100_000;
 
 /**
- * Per-instance counting (no REDIS_URL, and the fallback of throttlers that may fall back): one
- * fixed-window counter per key, O(1) per hit, in an LRU map bounded to `maxKeys` (lru-cache).
- *
- * Not @nestjs/throttler's own ThrottlerStorageService: that one keeps one expiry timestamp per hit
- * and filters the whole list on every hit, so the shared keys (the per-country cap and the global
- * fuse see every send) cost O(sends in the last hour) per request, and its memory grows with every
- * new phone and IP for an hour (measured with `npm run bench`: RSS from 186 to 549 MB in three
- * minutes). Here memory is bounded whatever arrives: a flood of new phones or IPs evicts the least
- * recently used counters, never the hot ones (the global fuse and country caps see every send, so
- * they stay, and they cap a flood's sends anyway). Fixed windows are also what the Redis store
- * counts in, so both stores answer alike.
+ * The sliding-window counter (as nginx, Cloudflare and the Redis rate-limiting patterns count): the
+ * previous fixed window's count weighted by the part of it still inside the rolling window, plus
+ * the current window's. A burst at a window boundary therefore still meets the limit (a fixed
+ * window would admit twice the limit across the boundary). It assumes the previous window's hits
+ * were spread evenly, so it can admit slightly more or fewer than an exact log would; never more
+ * than twice the limit in any span of one window.
  */
-export class MemoryThrottlerStorage implements ThrottlerStorage {
-  private readonly buckets: LRUCache<string, Bucket>;
+export function slidingDecision(
+  previous: number,
+  current: number,
+  elapsedMs: number,
+  windowMs: number,
+  limit: number,
+): { allowed: boolean; retryAfterMs: number } {
+  const weight = (windowMs - elapsedMs) / windowMs;
+  if (previous * weight + current + 1 <= limit) return { allowed: true, retryAfterMs: 0 };
+  const room = limit - 1;
+  if (current <= room) {
+    // The previous window's share fades linearly: wait until it leaves room for one more.
+    const at = windowMs * (1 - (room - current) / previous);
+    return { allowed: false, retryAfterMs: Math.max(1, Math.ceil(at - elapsedMs)) };
+  }
+  // The current window alone is full: wait for the next one, then for this one's share to fade.
+  const at = windowMs * (1 - room / current);
+  return { allowed: false, retryAfterMs: Math.max(1, Math.ceil(windowMs - elapsedMs + at)) };
+}
+
+/** Moves a counter to `window`: the current count becomes the previous one, or both reset. */
+function roll(counter: Counter, window: number): void {
+  if (counter.window === window) return;
+  counter.previous = counter.window === window - 1 ? counter.current : 0;
+  counter.current = 0;
+  counter.window = window;
+}
+
+/**
+ * Per-instance counting (no REDIS_URL, and the fallback of the limits that may fall back): one
+ * sliding-window counter per key, O(1) per hit, in an LRU map bounded to `maxKeys` (lru-cache).
+ * Only per-IP limits, the country cap and the global fuse count here; per-phone limits live in
+ * PostgreSQL (otp.statements.ts), so a flood that evicts counters here can never reset them.
+ */
+export class MemoryThrottlerStorage {
+  private readonly counters: LRUCache<string, Counter>;
 
   constructor(maxKeys = MEMORY_THROTTLER_MAX_KEYS) {
-    this.buckets = new LRUCache<string, Bucket>({ max: maxKeys });
+    this.counters = new LRUCache<string, Counter>({ max: maxKeys });
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number): Promise<ThrottlerRecord> {
-    const now = Date.now();
-    // Throttlers with other windows or limits never share a counter, even on the same key.
-    const id = `${ttl}:${limit}:${key}`;
-    let bucket = this.buckets.get(id);
-    if (!bucket || (bucket.resetAt <= now && bucket.blockedUntil <= now)) {
-      bucket = { hits: 0, resetAt: now + ttl, blockedUntil: 0 };
-      this.buckets.set(id, bucket);
-    } else if (bucket.resetAt <= now) {
-      // Still shut, but a new window has begun.
-      bucket.hits = 0;
-      bucket.resetAt = now + ttl;
+  hit(key: string, windowMs: number, limit: number, now = Date.now()): WindowHit {
+    const id = `${windowMs}:${key}`;
+    const window = Math.floor(now / windowMs);
+    let counter = this.counters.get(id);
+    if (!counter) {
+      counter = { window, current: 0, previous: 0 };
+      this.counters.set(id, counter);
     }
-    bucket.hits++;
-    if (bucket.hits > limit && bucket.blockedUntil <= now) bucket.blockedUntil = now + blockDuration;
-    const blocked = bucket.blockedUntil > now;
-    return {
-      totalHits: bucket.hits,
-      timeToExpire: seconds(bucket.resetAt - now),
-      isBlocked: blocked,
-      timeToBlockExpire: blocked ? seconds(bucket.blockedUntil - now) : 0,
-    };
+    roll(counter, window);
+    const decision = slidingDecision(
+      counter.previous,
+      counter.current,
+      now - window * windowMs,
+      windowMs,
+      limit,
+    );
+    if (decision.allowed) counter.current++;
+    return { ...decision, window };
+  }
+
+  /** Takes back a hit counted in `window` (a request refused later, Decision 4). */
+  refund(key: string, windowMs: number, window: number, now = Date.now()): void {
+    const counter = this.counters.get(`${windowMs}:${key}`);
+    if (!counter) return;
+    roll(counter, Math.floor(now / windowMs));
+    if (counter.window === window && counter.current > 0) counter.current--;
+    else if (counter.window === window + 1 && counter.previous > 0) counter.previous--;
   }
 
   /** Keys counted now (at most maxKeys). */
   get size(): number {
-    return this.buckets.size;
+    return this.counters.size;
   }
-}
-
-function seconds(ms: number): number {
-  return Math.max(0, Math.ceil(ms / 1000));
 }

@@ -18,6 +18,7 @@ describe('throttle configuration', () => {
   it('has the documented defaults', () => {
     expect(load({})).toEqual({
       sendPerPhoneHour: 3,
+      sendPerPhoneScope: 'phone',
       sendPerIpHour: 20,
       verifyPerPhoneHour: 10,
       verifyPerIpHour: 50,
@@ -49,6 +50,7 @@ describe('throttle configuration', () => {
   it.each([
     [{ THROTTLE_SEND_PER_PHONE_HOUR: 'three' }, 'THROTTLE_SEND_PER_PHONE_HOUR'],
     [{ THROTTLE_VERIFY_PER_IP_HOUR: '-1' }, 'THROTTLE_VERIFY_PER_IP_HOUR'],
+    [{ THROTTLE_SEND_PER_PHONE_SCOPE: 'tenant' }, 'THROTTLE_SEND_PER_PHONE_SCOPE'],
     [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
     [{ OTP_ALLOWED_COUNTRIES: 'GH,XX' }, 'OTP_ALLOWED_COUNTRIES'],
     [{ OTP_COUNTRY_HOURLY_LIMIT: '{"GH":' }, 'OTP_COUNTRY_HOURLY_LIMIT'],

@@ -1,26 +1,20 @@
-import { clientIpOf, ipTracker, phoneOf, phoneTracker, throttleKey } from './throttle-keys.js';
+import { deriveThrottleKeys } from '../common/crypto/secret-keys.js';
+import { clientIpOf, ipTracker, phoneOf, throttleKey } from './throttle-keys.js';
 
 describe('throttle keys', () => {
-  describe('phoneTracker', () => {
+  describe('phoneOf', () => {
     it.each([
       ['+233 20 000 0000', undefined],
       ['0200000000', 'GH'],
       ['020-000-0000', 'gh'],
       ['00233200000000', undefined],
       ['(020) 000 0000', 'GH'],
-    ])('%s (defaultCountry %s) is the E.164 bucket', (phone, defaultCountry) => {
-      const sut = phoneTracker({ body: { phone, defaultCountry } }, 'NG');
-      expect(sut).toBe('+233200000000|login');
+    ])('%s (defaultCountry %s) is one E.164 number', (phone, defaultCountry) => {
+      expect(phoneOf({ body: { phone, defaultCountry } }, 'NG')?.e164).toBe('+233200000000');
     });
 
     it('falls back to OTP_DEFAULT_COUNTRY when the body names none', () => {
-      expect(phoneTracker({ body: { phone: '0200000000' } }, 'GH')).toBe('+233200000000|login');
-    });
-
-    it('keys by purpose too', () => {
-      expect(phoneTracker({ body: { phone: '+233200000000', purpose: 'reset' } })).toBe(
-        '+233200000000|reset',
-      );
+      expect(phoneOf({ body: { phone: '0200000000' } }, 'GH')?.e164).toBe('+233200000000');
     });
 
     it.each([
@@ -31,8 +25,7 @@ describe('throttle keys', () => {
       ['letters', { phone: 'call me' }],
       ['a national number without any country', { phone: '0200000000' }],
       ['an unknown defaultCountry', { phone: '0200000000', defaultCountry: 'XX' }],
-    ])('is empty (throttler skipped, 400 later) for %s', (_label, body) => {
-      expect(phoneTracker({ body })).toBe('');
+    ])('is undefined for %s', (_label, body) => {
       expect(phoneOf({ body })).toBeUndefined();
     });
 
@@ -66,13 +59,26 @@ describe('throttle keys', () => {
   });
 
   describe('throttleKey', () => {
+    const [key] = deriveThrottleKeys(['a-secret-of-at-least-32-characters-0001']);
+
     it('is deterministic, prefixed, named, and never holds the tracker in clear', () => {
-      const sut = throttleKey('p:', 'send-phone', '+233200000000|login', 'secret');
-      expect(sut).toBe(throttleKey('p:', 'send-phone', '+233200000000|login', 'secret'));
-      expect(sut).toMatch(/^p:send-phone:[A-Za-z0-9_-]{43}$/);
-      expect(sut).not.toContain('233200000000');
-      expect(throttleKey('p:', 'send-phone', '+233200000000|login', 'other')).not.toBe(sut);
-      expect(throttleKey('p:', 'verify-phone', '+233200000000|login', 'secret')).not.toBe(sut);
+      const sut = throttleKey('p:', 'send-ip', 'acme|203.0.113.9', key);
+      expect(sut).toBe(throttleKey('p:', 'send-ip', 'acme|203.0.113.9', key));
+      expect(sut).toMatch(/^p:send-ip:[A-Za-z0-9_-]{43}$/);
+      expect(sut).not.toContain('203.0.113.9');
+      expect(throttleKey('p:', 'verify-ip', 'acme|203.0.113.9', key)).not.toBe(sut);
+    });
+
+    it('keys come from HKDF, one per listed secret: `new,old` and `old,new` keep the bucket of `old`', () => {
+      const old = 'the-old-secret-of-at-least-32-characters-01';
+      const next = 'the-new-secret-of-at-least-32-characters-02';
+      const bucket = (k: Buffer) => throttleKey('p:', 'send-ip', 'acme|203.0.113.9', k);
+      const before = bucket(deriveThrottleKeys([old])[0]);
+      expect(deriveThrottleKeys([next, old]).map(bucket)).toContain(before);
+      expect(deriveThrottleKeys([old, next]).map(bucket)).toContain(before);
+      // Not the raw secret: the HMAC key is an HKDF output, independent of the code-hash key.
+      expect(deriveThrottleKeys([old])[0].equals(Buffer.from(old))).toBe(false);
+      expect(deriveThrottleKeys([next])[0].equals(deriveThrottleKeys([old])[0])).toBe(false);
     });
   });
 });

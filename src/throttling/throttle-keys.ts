@@ -3,7 +3,6 @@ import { isIP } from 'node:net';
 import { normalizeIp } from '@nestjs/throttler';
 import { clientIpOfRequest } from '../common/http/client-ip.js';
 import { normalisePhone, type NormalisedPhone } from '../common/phone/phone.js';
-import { DEFAULT_PURPOSE } from '../otp/otp.service.js';
 
 /** Throttler names: each is a separate bucket, a metric label and the `details.throttler` of a 429. */
 export const SEND_PHONE = 'send-phone';
@@ -15,6 +14,7 @@ export const GLOBAL_CAP = 'global-cap';
 export const COUNTRY_NOT_ALLOWED = 'country-not-allowed';
 export const STORE_UNAVAILABLE = 'store-unavailable';
 
+/** The rolling window of the hourly limits (API.md A2: any 60-minute span). */
 export const HOUR_MS = 3_600_000;
 export const MINUTE_MS = 60_000;
 
@@ -46,15 +46,6 @@ export function phoneOf(req: ThrottledRequest, defaultCountry?: string): Normali
   return normalisePhone(body.phone, country);
 }
 
-/** `E.164|purpose`, or '' when the phone does not normalise. Global across calling clients. */
-export function phoneTracker(req: ThrottledRequest, defaultCountry?: string): string {
-  const phone = phoneOf(req, defaultCountry);
-  if (!phone) return '';
-  const body = bodyOf(req);
-  const purpose = typeof body.purpose === 'string' ? body.purpose : DEFAULT_PURPOSE;
-  return `${phone.e164}|${purpose}`;
-}
-
 /**
  * The end user's IP: `clientIp` from the calling backend when it is an IP, else the peer address
  * as resolved under TRUST_PROXY (src/common/http/client-ip.ts: the socket, or X-Forwarded-For
@@ -75,9 +66,10 @@ export function ipTracker(req: ThrottledRequest): string {
 }
 
 /**
- * Storage key of a bucket: the prefix, the throttler name and a keyed hash of the tracker, so Redis
- * never holds a phone number or an IP in clear. Deterministic across replicas sharing the secret.
+ * Storage key of a bucket: the prefix, the limit's name and a keyed hash of the tracker, so Redis
+ * never holds a phone number or an IP in clear. The key is deriveThrottleKey(OTP_HASH_SECRET):
+ * deterministic across replicas sharing the secret, and across rotations (see there).
  */
-export function throttleKey(prefix: string, name: string, tracker: string, secret: string): string {
-  return `${prefix}${name}:${createHmac('sha256', secret).update(tracker).digest('base64url')}`;
+export function throttleKey(prefix: string, name: string, tracker: string, key: Buffer): string {
+  return `${prefix}${name}:${createHmac('sha256', key).update(tracker).digest('base64url')}`;
 }

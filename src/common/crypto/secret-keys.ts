@@ -23,3 +23,17 @@ export function deriveKeys(secrets: string[]): SecretKey[] {
     };
   });
 }
+
+/**
+ * Keys of the throttle-store bucket names (HMAC of the client IP), one per entry of
+ * OTP_HASH_SECRET, derived by HKDF (info `throttle-key`, independent of the code-hash key). While
+ * a rotation lists several secrets, each hit is counted under every key and refused when any of
+ * those buckets is full: `old` → `new,old` (or `old,new`) keeps counting the buckets of `old`, so
+ * a rotation never resets a limit; once `old` has been listed beside `new` for a full window
+ * (an hour), the buckets of `new` hold the same counts and `old` can go.
+ */
+export function deriveThrottleKeys(secrets: string[]): Buffer[] {
+  return secrets.map((secret) =>
+    Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), SALT, 'throttle-key', 32)),
+  );
+}

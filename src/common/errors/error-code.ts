@@ -17,6 +17,8 @@ export const ERROR_STATUS = {
   idempotency_key_reused: 422,
   rate_limited: 429,
   resend_cooldown: 429,
+  /** API.md A2: too many consecutive wrong codes for one (client, phone); with Retry-After. */
+  too_many_failures: 429,
   headers_too_large: 431,
   internal_error: 500,
   service_unavailable: 503,

@@ -113,6 +113,12 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Example> = {
     message: 'A code was sent to this number moments ago; wait before resending',
     details: { retryAfterSeconds: 42, resendAvailableAt: '2025-01-01T12:01:00.000Z' },
   },
+  too_many_failures: {
+    statusCode: 429,
+    code: 'too_many_failures',
+    message: 'Too many wrong codes for this number; retry later',
+    details: { retryAfterSeconds: 86400 },
+  },
   internal_error: {
     statusCode: 500,
     code: 'internal_error',

@@ -8,6 +8,7 @@ import {
   MaxLength,
 } from 'class-validator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PURPOSE_PATTERN } from './purpose.js';
 
 export class SendOtpDto {
   /** Any common spelling of a mobile number; normalised to E.164. */
@@ -32,13 +33,15 @@ export class SendOtpDto {
 
   @ApiPropertyOptional({
     description: 'What the code is for; a code never verifies another purpose',
-    pattern: '^[A-Za-z0-9_.:-]{1,64}$',
+    pattern: '^[a-z0-9_-]{1,32}$',
+    maxLength: 32,
     default: 'login',
     example: 'login',
   })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'purpose must be 1-64 letters, digits or _ . : -' })
+  // Decision 8: at most 32 characters of [a-z0-9_-] (a bounded, label-safe name, never free text).
+  @Matches(PURPOSE_PATTERN, { message: 'purpose must be 1-32 lowercase letters, digits, _ or -' })
   purpose?: string;
 
   /** The end user's IP, forwarded by the calling backend (used by the throttler). */

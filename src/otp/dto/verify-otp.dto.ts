@@ -8,6 +8,7 @@ import {
   MaxLength,
 } from 'class-validator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PURPOSE_PATTERN } from './purpose.js';
 
 export class VerifyOtpDto {
   @ApiProperty({
@@ -28,13 +29,15 @@ export class VerifyOtpDto {
 
   @ApiPropertyOptional({
     description: 'Must match the purpose of the send',
-    pattern: '^[A-Za-z0-9_.:-]{1,64}$',
+    pattern: '^[a-z0-9_-]{1,32}$',
+    maxLength: 32,
     default: 'login',
     example: 'login',
   })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'purpose must be 1-64 letters, digits or _ . : -' })
+  // Decision 8: at most 32 characters of [a-z0-9_-] (a bounded, label-safe name, never free text).
+  @Matches(PURPOSE_PATTERN, { message: 'purpose must be 1-32 lowercase letters, digits, _ or -' })
   purpose?: string;
 
   @ApiPropertyOptional({ description: 'ISO 3166-1 alpha-2 country for national formats', example: 'GH' })

@@ -67,7 +67,7 @@ describe('OTP maintenance', () => {
         // A pending code can only be this old with a future expiry if clocks are wrong; keep it.
         await insert(rows.oldButPending, 'pending', hours(30), new Date(Date.now() + 60_000));
       });
-      const swept = await t.app.get(DeliveryRepository).sweep(new Date(), 24);
+      const swept = await t.app.get(DeliveryRepository).sweep(new Date(), 24, 86_400);
       expect(swept.codes).toBe(2);
       const left = await withDb((db) =>
         db.query<{ id: string }>('SELECT id FROM one_time_codes WHERE id = ANY($1::uuid[])', [
@@ -75,6 +75,57 @@ describe('OTP maintenance', () => {
         ]),
       );
       expect(left.rows.map((r) => r.id).sort()).toEqual([rows.recentUsed, rows.oldButPending].sort());
+    } finally {
+      await t.close();
+    }
+  });
+  it('retention keeps per-phone limit rows while their window, lockout or failure count can still matter', async () => {
+    const t = await startApp();
+    try {
+      const hours = (h: number) => new Date(Date.now() - h * 3600_000);
+      const keys = { fresh: uniquePhone(), stale: uniquePhone() };
+      const guards = {
+        recentFailure: uniquePhone(),
+        locked: uniquePhone(),
+        oldUnlocked: uniquePhone(),
+      };
+      await withDb(async (db) => {
+        const counter = (key: string, at: Date) =>
+          db.query(
+            `INSERT INTO phone_send_counters (key, sent_at, sent_by, updated_at) VALUES ($1, ARRAY[$2::timestamptz], ARRAY['acme'], $2)`,
+            [key, at],
+          );
+        await counter(keys.fresh, hours(0.5));
+        await counter(keys.stale, hours(1.5));
+        const guard = (phone: string, updatedAt: Date, lockedUntil: Date | null, consecutive: number) =>
+          db.query(
+            `INSERT INTO verify_guards (client, phone, failures, consecutive_failures, locked_until, updated_at)
+             VALUES ('acme', $1, '{}', $2, $3, $4)`,
+            [phone, consecutive, lockedUntil, updatedAt],
+          );
+        // 19 consecutive failures two hours ago: one more would lock the phone, so it stays.
+        await guard(guards.recentFailure, hours(2), null, 19);
+        // Locked out (the lockout was re-armed long after its last update would allow deletion).
+        await guard(guards.locked, hours(30), new Date(Date.now() + 3600_000), 20);
+        // Its last failure is older than OTP_LOCKOUT_SECONDS and no lockout runs: it may go.
+        await guard(guards.oldUnlocked, hours(25), hours(1), 20);
+      });
+      const swept = await t.app.get(DeliveryRepository).sweep(new Date(), 24, 86_400);
+      expect(swept).toMatchObject({ sendCounters: 1, verifyGuards: 1 });
+      const left = await withDb(async (db) => ({
+        counters: (
+          await db.query<{ key: string }>('SELECT key FROM phone_send_counters WHERE key = ANY($1)', [
+            Object.values(keys),
+          ])
+        ).rows.map((r) => r.key),
+        guards: (
+          await db.query<{ phone: string }>('SELECT phone FROM verify_guards WHERE phone = ANY($1)', [
+            Object.values(guards),
+          ])
+        ).rows.map((r) => r.phone),
+      }));
+      expect(left.counters).toEqual([keys.fresh]);
+      expect(left.guards.sort()).toEqual([guards.recentFailure, guards.locked].sort());
     } finally {
       await t.close();
     }

@@ -331,7 +331,7 @@ export class DeliveryRepository {
    * cascade), old idempotency keys and webhook receipts, and jobs that failed for good (marking
    * their codes' delivery failed, so no undelivered send stays invisible).
    */
-  async sweep(now: Date, retentionHours: number): Promise<Record<string, number>> {
+  async sweep(now: Date, retentionHours: number, lockoutSeconds: number): Promise<Record<string, number>> {
     const before = new Date(now.getTime() - retentionHours * 3600_000);
     const deadJobs = await this.prisma.$queryRaw<{ key: string | null }[]>`
       DELETE FROM graphile_worker._private_jobs WHERE attempts >= max_attempts AND locked_at IS NULL RETURNING key`;
@@ -343,7 +343,25 @@ export class DeliveryRepository {
     const keys = await this.prisma.$executeRaw`DELETE FROM idempotency_keys WHERE expires_at < ${now}`;
     const receipts = await this.prisma.$executeRaw`
       DELETE FROM webhook_receipts WHERE received_at < ${new Date(now.getTime() - 3600_000)}`;
-    return { codes, idempotencyKeys: keys, webhookReceipts: receipts, deadJobs: deadJobs.length };
+    // Per-phone limit rows (API.md A2, Decision 3): a send counter only once its whole rolling hour
+    // has passed; a verify guard only once its lockout is over and its last failure is older than
+    // OTP_LOCKOUT_SECONDS (and than the hour its wrong codes count in), so retention never resets a
+    // running window, a lockout, or a consecutive-failure count that could still arm one soon.
+    const hourAgo = new Date(now.getTime() - 3600_000);
+    const sendCounters = await this.prisma.$executeRaw`
+      DELETE FROM phone_send_counters WHERE updated_at < ${hourAgo}`;
+    const guardsBefore = new Date(now.getTime() - Math.max(lockoutSeconds, 3600) * 1000);
+    const verifyGuards = await this.prisma.$executeRaw`
+      DELETE FROM verify_guards
+      WHERE updated_at < ${guardsBefore} AND (locked_until IS NULL OR locked_until < ${now})`;
+    return {
+      codes,
+      idempotencyKeys: keys,
+      webhookReceipts: receipts,
+      deadJobs: deadJobs.length,
+      sendCounters,
+      verifyGuards,
+    };
   }
 
   /** Reconciliation: accepted sends with no finished delivery, older than `seconds`. */

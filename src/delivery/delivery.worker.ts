@@ -172,7 +172,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       [FALLBACK_TASK]: (payload) => this.delivery.fallback(payload as FallbackPayload),
       [RETENTION_TASK]: async () => {
         const released = await this.repository.releaseStaleLocks(this.config.lockTimeoutSeconds);
-        const swept = await this.repository.sweep(this.clock.now(), this.otp.retentionHours);
+        const swept = await this.repository.sweep(
+          this.clock.now(),
+          this.otp.retentionHours,
+          this.otp.lockoutSeconds,
+        );
         this.metrics.queueDepth.set(await this.repository.queueDepth());
         if (released > 0 || Object.values(swept).some((n) => n > 0))
           this.logger.log({ released, ...swept }, 'retention sweep');

@@ -61,6 +61,8 @@ describe('meta: WhatsApp Cloud API provider and webhooks', () => {
         DELIVERY_RETRY_BASE_MS: '10',
         // Two consecutive provider-wide failures open the circuit: the pair-rate test needs it low.
         DELIVERY_CIRCUIT_THRESHOLD: '2',
+        // DELIVERY_RATE_LIMIT_WAIT_SECONDS stays at its default (10 s): a paused meta stays paused
+        // for the whole of the test that paused it; beforeEach lifts the pause for the next.
         OTP_RESEND_COOLDOWN_SECONDS: '0',
       },
     });
@@ -73,6 +75,7 @@ describe('meta: WhatsApp Cloud API provider and webhooks', () => {
   beforeEach(async () => {
     meta.reset();
     dnz.reset();
+    // Misconfigured marks and rate-limit pauses (paused_until) must not leak into the next test.
     await withDb((db) => db.query('DELETE FROM provider_states'));
   });
 
@@ -100,6 +103,15 @@ describe('meta: WhatsApp Cloud API provider and webhooks', () => {
     const found = text.split('\n').find((l) => l.startsWith(`${line} `));
     return found ? Number(found.slice(line.length + 1)) : 0;
   };
+  const pausedUntil = async (provider: string) =>
+    (
+      await withDb((db) =>
+        db.query<{ paused_until: Date | null }>(
+          'SELECT paused_until FROM provider_states WHERE provider = $1',
+          [provider],
+        ),
+      )
+    ).rows[0]?.paused_until ?? null;
   const providerState = async (provider: string) =>
     (
       await withDb((db) =>
@@ -191,7 +203,6 @@ describe('meta: WhatsApp Cloud API provider and webhooks', () => {
     });
 
     it.each<[string, MetaMode | 'hang', string]>([
-      ['throughput limit (130429, HTTP 400)', 'throughput_limit', '130429'],
       ['something went wrong (131000, HTTP 500)', 'something_went_wrong', '131000'],
       ['a hang (timeout)', 'hang', 'timeout'],
     ])('%s: waits and retries meta, which then delivers', async (_label, mode, errorCode) => {
@@ -208,22 +219,61 @@ describe('meta: WhatsApp Cloud API provider and webhooks', () => {
       expect((await verify(phone, metaSent(phone)[0].code)).status).toBe(200);
     });
 
-    it('pair rate limit (131056) twice: retried for that code and never opens the circuit (threshold 2)', async () => {
+    it('throughput limit (130429): not retried in the job; meta is paused, the code goes out through dnz, and the next send skips meta', async () => {
+      meta.queue('throughput_limit');
+      const phone = uniquePhone();
+      const { body } = await send(phone);
+      const d = await settled(body.id as string);
+      expect(d).toMatchObject({ status: 'sent', provider: 'dnz' });
+      expect(d.attempts.map((a) => [a.provider, a.outcome, a.errorCode])).toEqual([
+        ['meta', 'rate_limited_error', '130429'],
+        ['dnz', 'sent', null],
+      ]);
+      // One call to meta: a rate limit is never burst-retried inside the job.
+      expect(meta.sendRequests()).toHaveLength(1);
+      // Meta sends no Retry-After: the service's default wait pauses meta for every code.
+      expect(await pausedUntil('meta')).not.toBeNull();
+      // A rate limit says nothing about meta's health: its circuit stays closed.
+      expect(await metric('otp_provider_circuit_state{provider="meta"}')).toBe(0);
+      expect((await verify(phone, dnzCodes(phone)[0])).status).toBe(200);
+
+      // While paused, the next code does not ask meta; the reason shows in its status.
+      const other = uniquePhone();
+      const next = await send(other);
+      const skipped = await settled(next.body.id as string);
+      expect(skipped).toMatchObject({ status: 'sent', provider: 'dnz' });
+      expect(skipped.attempts.map((a) => [a.provider, a.outcome, a.errorCode])).toEqual([
+        ['meta', 'skipped', 'rate_limited'],
+        ['dnz', 'sent', null],
+      ]);
+      expect(meta.sendRequests()).toHaveLength(1);
+      expect((await verify(other, dnzCodes(other)[0])).status).toBe(200);
+    });
+
+    it('pair rate limit (131056) twice: the code waits through the queue for meta each time, never opens the circuit (threshold 2), and verifies', async () => {
       meta.queue('pair_rate_limit', 'pair_rate_limit');
       const phone = uniquePhone();
       const { body } = await send(phone);
-      const d = await deliveryWhere(body.id as string, (x) => x.status === 'sent', 'sent through meta');
-      // Had the two failures counted against meta's health, the third try would meet an open
-      // circuit and the code would go out through dnz.
-      expect(d.provider).toBe('meta');
+      // Each retry runs from the queue after Meta's 6 s: give it room (never asserted on).
+      const d = await deliveryWhere(
+        body.id as string,
+        (x) => x.status !== 'queued',
+        'sent through meta',
+        60_000,
+      );
+      // Had the failures counted against meta's health, the third try would meet an open circuit
+      // and the code would go out through dnz; a per-recipient limit never pauses meta either.
+      expect(d).toMatchObject({ status: 'sent', provider: 'meta' });
       expect(d.attempts.map((a) => [a.provider, a.outcome, a.errorCode])).toEqual([
-        ['meta', 'retryable_error', '131056'],
-        ['meta', 'retryable_error', '131056'],
+        ['meta', 'rate_limited_error', '131056'],
+        ['meta', 'rate_limited_error', '131056'],
         ['meta', 'sent', null],
       ]);
+      expect(dnz.requests).toHaveLength(0);
+      expect(await pausedUntil('meta')).toBeNull();
       expect(await metric('otp_provider_circuit_state{provider="meta"}')).toBe(0);
       expect((await verify(phone, metaSent(phone)[0].code)).status).toBe(200);
-    });
+    }, 90_000);
 
     it.each<[MetaMode, string]>([
       ['token_expired', '190'],
@@ -583,6 +633,58 @@ describe('meta: WhatsApp Cloud API provider and webhooks', () => {
       });
     });
   });
+});
+
+describe('meta alone: a provider-wide rate limit waits through the queue', () => {
+  let meta: MetaFake;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    meta = await startMetaFake();
+    t = await startApp({
+      env: {
+        ...providerEnvFor({ meta }, { chain: ['meta'], timeoutMs: 400 }),
+        META_APP_SECRET: APP_SECRET,
+        META_WEBHOOK_VERIFY_TOKEN: VERIFY_TOKEN,
+        DELIVERY_RETRIES: '2',
+        DELIVERY_RETRY_BASE_MS: '10',
+        DELIVERY_RATE_LIMIT_WAIT_SECONDS: '1',
+        OTP_RESEND_COOLDOWN_SECONDS: '0',
+      },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await meta.close();
+  });
+  beforeEach(async () => {
+    meta.reset();
+    await withDb((db) => db.query('DELETE FROM provider_states'));
+  });
+
+  it('throughput limit (130429) once with no other provider: the code waits out the pause, then meta delivers it; it verifies', async () => {
+    meta.queue('throughput_limit');
+    const phone = uniquePhone();
+    const res = await t.request<Body>('POST', '/v1/otp/send', { body: { phone } });
+    expect(res.status).toBe(202);
+    const d = await waitFor(
+      async () => {
+        const x = (await t.request<Body>('GET', `/v1/otp/${res.body.id as string}`)).body
+          .delivery as Delivery;
+        return x.status !== 'queued' ? x : undefined;
+      },
+      { what: 'delivery through meta', timeoutMs: 30_000 },
+    );
+    expect(d).toMatchObject({ status: 'sent', provider: 'meta' });
+    expect(d.attempts.map((a) => [a.provider, a.outcome, a.errorCode])).toEqual([
+      ['meta', 'rate_limited_error', '130429'],
+      ['meta', 'sent', null],
+    ]);
+    const sent = meta.sent.filter((m) => m.to === phone.slice(1));
+    expect(sent).toHaveLength(1);
+    const verified = await t.request<Body>('POST', '/v1/otp/verify', { body: { phone, code: sent[0].code } });
+    expect(verified.status).toBe(200);
+  }, 60_000);
 });
 
 describe('meta webhooks without their secrets (fail closed)', () => {

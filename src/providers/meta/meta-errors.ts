@@ -1,11 +1,14 @@
-import type { ProviderErrorKind } from '../provider.error.js';
+import type { ProviderErrorKind, RateLimitScope } from '../provider.error.js';
 
 /**
  * How a WhatsApp Cloud API error is handled, decided by `error.code` whatever the HTTP status
- * (Meta answers rate limits with HTTP 400). Three classes, as in PROVIDERS.md:
- * - `retryable`: try again later with the service's own backoff (Meta sends no Retry-After);
- *   `scope: 'recipient'` (pair rate limit) delays this recipient only and never counts against
- *   the provider's health;
+ * (Meta answers rate limits with HTTP 400). Four classes:
+ * - `rate_limited`: Meta asked us to wait; never retried inside the job, the delivery engine waits
+ *   through the queue. `scope: 'recipient'` (131056, the pair rate limit) delays this code only,
+ *   for Meta's documented 6 s, and never counts against the provider's health; `scope: 'provider'`
+ *   (throughput, account, app and spam limits) pauses `meta` for every code, for
+ *   DELIVERY_RATE_LIMIT_WAIT_SECONDS (Meta sends no Retry-After and documents no wait);
+ * - `retryable`: a temporary failure, tried again with the service's own backoff;
  * - `configuration`: provider-wide and permanent until an operator acts (token, permissions,
  *   template, account): the provider is marked misconfigured and skipped (its "circuit" opens for
  *   every replica, see DeliveryRepository) and the next provider is tried at once;
@@ -14,7 +17,7 @@ import type { ProviderErrorKind } from '../provider.error.js';
  */
 export interface MetaErrorClass {
   kind: ProviderErrorKind;
-  scope?: 'recipient';
+  scope?: RateLimitScope;
   /** A wait Meta documents for this limit, when it documents one. */
   retryAfterMs?: number;
 }
@@ -22,15 +25,19 @@ export interface MetaErrorClass {
 /** 131056: Meta allows about one message every 6 s to the same user (its "pair rate limit"). */
 export const PAIR_RATE_LIMIT_WAIT_MS = 6_000;
 
-const RETRYABLE = new Set([
-  1, // API Unknown (Meta: "temporary … retry")
-  2, // API Service: temporary downtime
+/** Meta's limits on the whole sender (app, account or phone number): they pause `meta` for every code. */
+const PROVIDER_RATE_LIMITS = new Set([
   4, // API Too Many Calls: app-level rate limit
   80007, // WhatsApp Business Account rate limit
   130429, // Cloud API throughput limit
+  131048, // Spam rate limit (phone-number-wide)
+]);
+
+const RETRYABLE = new Set([
+  1, // API Unknown (Meta: "temporary … retry")
+  2, // API Service: temporary downtime
   131000, // Something went wrong
   131016, // Service unavailable
-  131048, // Spam rate limit (phone-number-wide)
   131057, // Account in maintenance mode
 ]);
 
@@ -62,7 +69,8 @@ const PER_RECIPIENT = new Set([
 /** The class of a Cloud API error code; `undefined` when the code is unknown (the HTTP status decides). */
 export function classifyMetaError(code: number): MetaErrorClass | undefined {
   if (code === 131056)
-    return { kind: 'retryable', scope: 'recipient', retryAfterMs: PAIR_RATE_LIMIT_WAIT_MS };
+    return { kind: 'rate_limited', scope: 'recipient', retryAfterMs: PAIR_RATE_LIMIT_WAIT_MS };
+  if (PROVIDER_RATE_LIMITS.has(code)) return { kind: 'rate_limited', scope: 'provider' };
   if (RETRYABLE.has(code)) return { kind: 'retryable' };
   if (CONFIGURATION.has(code)) return { kind: 'configuration' };
   // Permissions (200-299), template errors (132000-132069: missing, paused, disabled, parameter

@@ -1,6 +1,7 @@
 import { type MetaFake, type MetaMode, startMetaFake } from '../../../test/fakes/meta.fake.js';
 import { providersConfigFor } from '../../../test/fakes/providers-config.js';
 import { captureNestLogs, failureShape, providerFailure } from '../../../test/fakes/spec-helpers.js';
+import type { RateLimitScope } from '../provider.error.js';
 import type { OtpMessage } from '../provider.interface.js';
 import { classifyMetaError } from './meta-errors.js';
 import { MetaProvider, metaErrorOf } from './meta.provider.js';
@@ -85,10 +86,10 @@ describe('MetaProvider over HTTP', () => {
     }
   });
 
-  it.each<[MetaMode, string, number, string, 'recipient' | undefined]>([
+  it.each<[MetaMode, string, number, string, RateLimitScope | undefined]>([
     // Classified by error.code whatever the HTTP status.
-    ['throughput_limit', 'retryable', 400, '130429', undefined],
-    ['pair_rate_limit', 'retryable', 400, '131056', 'recipient'],
+    ['throughput_limit', 'rate_limited', 400, '130429', 'provider'],
+    ['pair_rate_limit', 'rate_limited', 400, '131056', 'recipient'],
     ['something_went_wrong', 'retryable', 500, '131000', undefined],
     ['token_expired', 'configuration', 401, '190', undefined],
     ['permission_denied', 'configuration', 403, '10', undefined],
@@ -108,6 +109,7 @@ describe('MetaProvider over HTTP', () => {
       kind,
       errorCode,
       httpStatus,
+      // Only the pair rate limit has a documented wait; the others get the service's default.
       retryAfterMs: mode === 'pair_rate_limit' ? 6000 : undefined,
     });
     expect(error.options.scope).toBe(scope);
@@ -180,12 +182,16 @@ describe('MetaProvider over HTTP', () => {
 
 describe('Cloud API error classes (PROVIDERS.md)', () => {
   it.each([
-    [130429, 'retryable'],
-    [131056, 'retryable'],
+    [130429, 'rate_limited'],
+    [131056, 'rate_limited'],
+    [80007, 'rate_limited'],
+    [4, 'rate_limited'],
+    [131048, 'rate_limited'],
+    [1, 'retryable'],
+    [2, 'retryable'],
     [131000, 'retryable'],
     [131016, 'retryable'],
     [131057, 'retryable'],
-    [80007, 'retryable'],
     [0, 'configuration'],
     [10, 'configuration'],
     [190, 'configuration'],
@@ -203,9 +209,25 @@ describe('Cloud API error classes (PROVIDERS.md)', () => {
     expect(classifyMetaError(code)?.kind).toBe(kind);
   });
 
-  it('only the pair rate limit is scoped to the recipient', () => {
-    expect(classifyMetaError(131056)).toEqual({ kind: 'retryable', scope: 'recipient', retryAfterMs: 6000 });
-    expect(classifyMetaError(130429)).toEqual({ kind: 'retryable' });
+  it('only the pair rate limit is scoped to the recipient (with its documented 6 s wait)', () => {
+    expect(classifyMetaError(131056)).toEqual({
+      kind: 'rate_limited',
+      scope: 'recipient',
+      retryAfterMs: 6000,
+    });
+  });
+
+  it.each([130429, 80007, 4, 131048])(
+    '%d is a provider-wide rate limit: pauses meta, no wait of its own (the service default applies)',
+    (code) => {
+      expect(classifyMetaError(code)).toEqual({ kind: 'rate_limited', scope: 'provider' });
+    },
+  );
+
+  it('other retryable codes carry no scope and no wait', () => {
+    for (const code of [1, 2, 131000, 131016, 131057]) {
+      expect(classifyMetaError(code)).toEqual({ kind: 'retryable' });
+    }
   });
 
   it('an unknown code has no class of its own', () => {

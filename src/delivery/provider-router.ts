@@ -38,8 +38,9 @@ export class ProviderRouter {
     metrics: MetricsService,
   ) {
     const retryable = handleWhen((e) => e instanceof ProviderError && e.kind === 'retryable');
-    // A retryable error about one recipient (Meta's pair rate limit) is retried but never opens the
-    // circuit: a number that keeps hitting it must not switch the provider off for everyone.
+    // A retryable error scoped to one recipient is retried but never opens the circuit: a number
+    // that keeps hitting it must not switch the provider off for everyone. (Rate limits, such as
+    // Meta's pair rate limit, are `rate_limited`: rescheduled through the queue, never counted.)
     const providerWide = handleWhen(
       (e) => e instanceof ProviderError && e.kind === 'retryable' && e.options.scope !== 'recipient',
     );

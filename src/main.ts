@@ -1,5 +1,6 @@
 import 'dotenv/config';
 import 'reflect-metadata';
+import { fileURLToPath } from 'node:url';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -30,7 +31,8 @@ async function startEmbedded(): Promise<EmbeddedMode> {
   const specifier = new URL('./embedded/embedded-mode.js', import.meta.url).href;
   try {
     const { startEmbeddedMode } = (await import(specifier)) as typeof import('./embedded/embedded-mode.js');
-    return await startEmbeddedMode();
+    // The project's root (.data/, prisma/migrations, package.json): the folder above dist/.
+    return await startEmbeddedMode(fileURLToPath(new URL('..', import.meta.url)));
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
     fail(

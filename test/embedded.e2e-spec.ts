@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { uniquePhone } from './helpers/db.js';
 import { rememberCode, rememberKey } from './helpers/log-leaks.js';
-import { freePort, spawnCommand, waitForHttp, type ServiceProcess } from './helpers/process.js';
+import { freePort, logLinesOf, spawnCommand, waitForHttp, type ServiceProcess } from './helpers/process.js';
 import { waitFor } from './helpers/wait.js';
 
 // `npm start` as a newcomer runs it (docs/api.md A5): a clean checkout (the repository's files as
@@ -146,6 +146,22 @@ describe('npm start with no DATABASE_URL: the embedded PostgreSQL', () => {
     const second = await npmStart();
     expect(second.svc.stdout.join('\n')).not.toContain('building first');
     expect(second.key).toBe(first.key);
+    // Start-up prints no warnings: nothing on stderr, no log line at warn or above, nothing outside
+    // the logger but npm's own header and the banner; one start-up line naming the embedded database.
+    await waitFor(() => second.svc.stdout.some((l) => l.includes('delivery worker started')), {
+      what: 'the delivery worker to start',
+    });
+    const logLines = second.svc.stdout.filter((l) => l.startsWith('{'));
+    expect({
+      stderr: second.svc.stderr,
+      warnings: logLines.filter((l) => (JSON.parse(l) as { level: number }).level >= 40),
+      unstructured: logLinesOf(second.svc).filter((l) => !l.startsWith('{') && !l.startsWith('> ')),
+    }).toEqual({ stderr: [], warnings: [], unstructured: [] });
+    expect(logLines.filter((l) => l.includes('listening on'))).toEqual([
+      expect.stringMatching(
+        /listening on http:\/\/127\.0\.0\.1:\d+ \| database: embedded PostgreSQL \d+\.\d+ on 127\.0\.0\.1:\d+, data in \.data\/postgres \| providers: console \| throttling store: memory/,
+      ),
+    ]);
     expect(
       await call(second.url, second.key, '/v1/otp/verify', { phone: verifiedLater, code: code2 }),
     ).toMatchObject({ status: 200, body: { verified: true } });

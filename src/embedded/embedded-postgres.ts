@@ -96,6 +96,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   );
   fs.closeSync(log);
   child.unref();
+  // Who owns this server: the next start tells a stale server (owner dead) from a live instance.
+  fs.writeFileSync(options.ownerFile, `${process.pid}\n`, { mode: 0o600 });
   let exited = false;
   const exit = new Promise<void>((resolve) =>
     child.once('exit', () => {

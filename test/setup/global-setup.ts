@@ -42,6 +42,7 @@ export default async function globalSetup(): Promise<void> {
       ownerFile: join(dir, 'test-postgres-owner.pid'),
       // A throw-away database per run: durability buys nothing here.
       settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '300' },
+      recreateOnVersionChange: true,
     });
     (globalThis as WithServer)[EMBEDDED_SERVER] = server;
     const configured = hostOf(admin, DEFAULT_ADMIN_URL);

@@ -60,10 +60,11 @@ async function bootstrap(): Promise<void> {
     }
     const busy = Number.isInteger(port) ? await checkPortFree(host, port) : undefined;
     if (busy) fail(busy);
+    // Until the application exists, a signal stops the database and ends the process at once
+    // (process.exit runs the 'exit' listener that stops a server still starting).
+    process.on('SIGTERM', stopEarly).on('SIGINT', stopEarly);
     embedded = await startEmbedded();
     earlyStop = embedded.stop;
-    // Until the application exists, a signal stops the database and ends the process at once.
-    process.on('SIGTERM', stopEarly).on('SIGINT', stopEarly);
   }
 
   // Validate every namespace before Nest starts: a bad variable is one line on stderr and exit 1,

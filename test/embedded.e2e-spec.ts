@@ -181,5 +181,29 @@ describe('npm start with no DATABASE_URL: the embedded PostgreSQL', () => {
     expect((await call(third.url, third.key, '/v1/otp/verify', { phone, code: code3 })).status).toBe(200);
     await stop(third.svc, 'SIGINT');
     expect(postgresPidsUnder(checkout)).toEqual([]);
+
+    // A service that dies after its database started (here: a bad variable, found once the
+    // embedded environment is filled in) takes the database with it.
+    const port = await freePort();
+    const failing = spawnCommand(
+      'npm',
+      ['start'],
+      {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        OTP_TTL_SECONDS: '900',
+      },
+      port,
+      checkout,
+    );
+    expect(await failing.exited).toBe(1);
+    expect(failing.stderr.filter((l) => !l.startsWith('npm '))).toEqual([
+      'Invalid configuration: OTP_TTL_SECONDS must be at most 600 (OWASP ASVS: codes live at most 10 minutes)',
+    ]);
+    await waitFor(() => postgresPidsUnder(checkout).length === 0, {
+      what: 'the embedded PostgreSQL to stop',
+    });
   }, 400_000);
 });

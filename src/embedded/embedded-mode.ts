@@ -31,10 +31,6 @@ export async function startEmbeddedMode(root = process.cwd()): Promise<EmbeddedM
     passwordFile: path.join(dataDir, 'postgres-password'),
     ownerFile: path.join(dataDir, 'postgres-owner.pid'),
   });
-  // From here on, any way out of this process stops the server: a crash or process.exit() runs
-  // 'exit' listeners (a signal's default action would not, so main.ts handles SIGTERM and SIGINT).
-  const onExit = () => server.stopSync();
-  process.on('exit', onExit);
   try {
     await server.ensureDatabase(EMBEDDED_DATABASE);
     const url = server.urlFor(EMBEDDED_DATABASE);
@@ -44,7 +40,6 @@ export async function startEmbeddedMode(root = process.cwd()): Promise<EmbeddedM
     process.env.DATABASE_URL = url;
   } catch (error) {
     await server.stop();
-    process.removeListener('exit', onExit);
     throw error;
   }
 

@@ -30,7 +30,7 @@ export interface EmbeddedPostgresOptions {
 
 export interface EmbeddedPostgres {
   port: number;
-  /** The PostgreSQL server's version, e.g. "18.4". */
+  /** The PostgreSQL server's version, e.g. "16.14". */
   version: string;
   /** A connection string for `database` on this server. */
   urlFor(database: string): string;
@@ -105,6 +105,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   );
   fs.closeSync(log);
   child.unref();
+  // Any way out of this process (a crash, process.exit) asks the server to stop; a signal's
+  // default action would not run this, so main.ts handles SIGTERM and SIGINT itself.
+  const onExit = () => {
+    if (!exited && child.pid !== undefined) signal(child.pid, 'SIGINT');
+  };
+  process.on('exit', onExit);
   // Who owns this server: the next start tells a stale server (owner dead) from a live instance.
   fs.writeFileSync(options.ownerFile, `${process.pid}\n`, { mode: 0o600 });
   let exited = false;
@@ -147,6 +153,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       stopped ??= (async () => {
         if (!exited) await killAndWait(child.pid);
         await exit;
+        process.removeListener('exit', onExit);
         fs.rmSync(options.ownerFile, { force: true });
       })();
       return stopped;
@@ -300,7 +307,7 @@ function checkDataVersion(options: EmbeddedPostgresOptions, postgres: string): v
   );
 }
 
-/** Polls until the server accepts connections; returns its version ("18.4"). */
+/** Polls until the server accepts connections; returns its version ("16.14"). */
 async function waitUntilReady(url: string, exited: () => boolean): Promise<string> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {

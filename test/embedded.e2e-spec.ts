@@ -183,7 +183,8 @@ describe('npm start with no DATABASE_URL: the embedded PostgreSQL', () => {
     expect(postgresPidsUnder(checkout)).toEqual([]);
 
     // A service that dies after its database started (here: a bad variable, found once the
-    // embedded environment is filled in) takes the database with it.
+    // embedded environment is filled in) takes the database with it. (Its CLIENT_API_KEYS
+    // replaces the development key: the banner prints none.)
     const port = await freePort();
     const failing = spawnCommand(
       'npm',

@@ -50,6 +50,7 @@ async function timedStart() {
   const since = () => Number(process.hrtime.bigint() - started) / 1e9;
   child.stdout.on('data', (d) => {
     const text = d.toString();
+    if (process.env.MEASURE_VERBOSE) process.stderr.write(`[${since().toFixed(1)} s] ${text}`);
     if (text.includes('applying migrations')) marks.migrating ??= since();
     if (text.includes('embedded development mode')) marks.banner ??= since();
   });

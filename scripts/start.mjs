@@ -18,6 +18,11 @@ const inputs = [
   'tsconfig.json',
   'tsconfig.build.json',
   'scripts/bundle.mjs',
+  'scripts/published-values.mjs',
+  // Read into the build where the build reads published example values (docs/api.md Decision 6).
+  '.env.example',
+  'docker-compose.yml',
+  'deploy',
 ];
 
 /** The newest modification time under `p` (src/generated/ is the build's own output). */

@@ -43,7 +43,10 @@ async function timedStart() {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    if (process.env.MEASURE_VERBOSE) process.stderr.write(`[${since().toFixed(1)} s] stderr: ${d}`);
+  });
   // When each phase ended, from the service's own lines: the build (and initdb) before "applying
   // migrations", the migration before the banner.
   const marks = {};
@@ -96,5 +99,7 @@ try {
       .join(' ')}; Node ${process.version}`,
   );
 } finally {
+  if (process.env.MEASURE_VERBOSE)
+    process.stderr.write(fs.readFileSync(path.join(dir, '.data', 'postgres.log'), 'utf8'));
   fs.rmSync(dir, { recursive: true, force: true });
 }

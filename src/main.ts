@@ -119,6 +119,7 @@ function stopDatabaseLast(app: NestFastifyApplication, embedded: EmbeddedMode): 
     stopping = true;
     void app
       .close()
+      // Nest has logged a failed shutdown hook; the database stops all the same.
       .catch(() => undefined)
       .then(() => embedded.stop())
       .finally(() => {

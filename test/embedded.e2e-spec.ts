@@ -107,9 +107,14 @@ async function printedCode(svc: ServiceProcess, from: number): Promise<string> {
   return code;
 }
 
+/** Signals the service and waits for it; the drain logs no warning (PostgreSQL stops last). */
 async function stop(svc: ServiceProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   svc.child.kill(signal);
   await svc.exited;
+  const drain = svc.stdout.slice(svc.stdout.findIndex((l) => l.includes('shutting down: draining')));
+  expect(drain.filter((l) => l.startsWith('{') && (JSON.parse(l) as { level: number }).level >= 40)).toEqual(
+    [],
+  );
 }
 
 describe('npm start with no DATABASE_URL: the embedded PostgreSQL', () => {

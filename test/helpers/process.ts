@@ -38,18 +38,28 @@ export async function freePort(): Promise<number> {
 /** Every service this test file spawned: their output is scanned for secrets once the file ends. */
 const spawned: ServiceProcess[] = [];
 const CONSOLE_PROVIDER_BANNER = '[DEVELOPMENT ONLY: console WhatsApp provider';
+// The embedded mode's start-up banner (src/embedded/embedded-mode.ts): the one place a key is
+// printed (Decision 5). Exempt exactly that block: its first line, three lines, its last line.
+const EMBEDDED_BANNER_FIRST = '=== whatsapp-otp-service: embedded development mode ===';
+const EMBEDDED_BANNER_LAST = '=== (development only: set DATABASE_URL to use your own PostgreSQL) ===';
 
 /**
  * A service's log lines: stdout (pino) and stderr, minus the console provider's development
- * banners (it prints the message, code included, to stderr on purpose and never through the logger).
+ * banners (it prints the message, code included, to stderr on purpose and never through the
+ * logger) and the embedded mode's start-up banner on stdout.
  */
-export function logLinesOf(svc: ServiceProcess): string[] {
+export function logLinesOf(svc: Pick<ServiceProcess, 'stdout' | 'stderr'>): string[] {
   const stderr: string[] = [];
   for (let i = 0; i < svc.stderr.length; i++) {
     if (svc.stderr[i].includes(CONSOLE_PROVIDER_BANNER)) i += 2;
     else stderr.push(svc.stderr[i]);
   }
-  return [...svc.stdout, ...stderr];
+  const stdout: string[] = [];
+  for (let i = 0; i < svc.stdout.length; i++) {
+    if (svc.stdout[i] === EMBEDDED_BANNER_FIRST && svc.stdout[i + 4] === EMBEDDED_BANNER_LAST) i += 4;
+    else stdout.push(svc.stdout[i]);
+  }
+  return [...stdout, ...stderr];
 }
 
 const outputClosed = (svc: ServiceProcess) =>
@@ -100,10 +110,10 @@ export function productionEnv(
 
 /** Runs the production build (`node dist/main.bundle.mjs`, what the image runs) as its own process. */
 export function spawnService(env: Record<string, string | undefined>, port = 0): ServiceProcess {
-  rememberSecretsIn(env);
-  const child = spawn(process.execPath, ['dist/main.bundle.mjs'], {
-    cwd: process.cwd(),
-    env: {
+  return spawnCommand(
+    process.execPath,
+    ['dist/main.bundle.mjs'],
+    {
       PATH: process.env.PATH,
       ...TEST_ENV,
       DATABASE_URL: process.env.DATABASE_URL,
@@ -111,8 +121,23 @@ export function spawnService(env: Record<string, string | undefined>, port = 0):
       PORT: String(port),
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+    port,
+  );
+}
+
+/**
+ * Runs `command` with exactly `env` (nothing inherited) in `cwd`; its output is collected line by
+ * line and scanned for secrets when the test file ends, like every spawned service's.
+ */
+export function spawnCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  port: number,
+  cwd = process.cwd(),
+): ServiceProcess {
+  rememberSecretsIn(env);
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   const stderr: string[] = [];
   collectLines(child.stdout, stdout);

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -74,6 +74,7 @@ export class OtpController {
     'idempotency_key_reused',
     'rate_limited',
     'resend_cooldown',
+    'too_many_failures',
     'internal_error',
     'service_unavailable',
   ])
@@ -81,9 +82,12 @@ export class OtpController {
     @Body() dto: SendOtpDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-    @Headers('idempotency-key') idempotencyKey?: string,
   ) {
     const client = req.client as string;
+    // Read from the request, not with @Headers('idempotency-key'): that decorator documents a
+    // second, required header next to the optional @ApiHeader above.
+    const header = req.headers['idempotency-key'];
+    const idempotencyKey = Array.isArray(header) ? header.join(',') : header;
     const issue = () =>
       this.otp.issue({
         phone: dto.phone,
@@ -136,6 +140,7 @@ export class OtpController {
       'unsupported_media_type',
       'max_attempts_reached',
       'rate_limited',
+      'too_many_failures',
       'internal_error',
       'service_unavailable',
     ],

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { answerMethodNotAllowed } from './common/http/method-not-allowed.js';
 import { requestIdOf } from './common/http/request-id.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import type { AppConfig } from './config/index.js';
@@ -65,6 +66,8 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
+  // Before any route exists: it records each route's methods (405 for the others).
+  answerMethodNotAllowed(fastify);
   // JSON only: Fastify's built-in text/plain parser would let a non-JSON body reach validation.
   fastify.removeContentTypeParser('text/plain');
   const shutdown = app.get(ShutdownService);

@@ -75,6 +75,11 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Example> = {
     code: 'country_not_allowed',
     message: 'Codes cannot be sent to this country',
   },
+  forbidden: {
+    statusCode: 403,
+    code: 'forbidden',
+    message: 'The verify token does not match',
+  },
   not_found: { statusCode: 404, code: 'not_found', message: 'No verification with this id' },
   route_not_found: { statusCode: 404, code: 'route_not_found', message: 'Route not found' },
   method_not_allowed: { statusCode: 405, code: 'method_not_allowed', message: 'Method not allowed' },
@@ -94,6 +99,7 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Example> = {
     message: 'A request with this Idempotency-Key is still being processed',
   },
   payload_too_large: { statusCode: 413, code: 'payload_too_large', message: 'Request body is too large' },
+  uri_too_long: { statusCode: 414, code: 'uri_too_long', message: 'The request URI is too long' },
   unsupported_media_type: {
     statusCode: 415,
     code: 'unsupported_media_type',
@@ -110,6 +116,11 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Example> = {
     code: 'resend_cooldown',
     message: 'A code was sent to this number moments ago; wait before resending',
     details: { retryAfterSeconds: 42, resendAvailableAt: '2025-01-01T12:01:00.000Z' },
+  },
+  too_many_failures: {
+    statusCode: 429,
+    code: 'too_many_failures',
+    message: 'Too many failed verifications for this phone; retry later',
   },
   internal_error: {
     statusCode: 500,

@@ -9,7 +9,7 @@ import { ProviderError } from '../providers/provider.error.js';
 import { TEST_NUMBER_JOB_PAYLOAD } from '../throttling/test-numbers.js';
 import type { OtpMessage, WhatsAppProvider } from '../providers/provider.interface.js';
 import type { DeliverOtpPayload, FallbackPayload } from './delivery.constants.js';
-import { DeliveryRepository, type DeliveryTarget } from './delivery.repository.js';
+import { DeliveryRepository } from './delivery.repository.js';
 import { ProviderRouter } from './provider-router.js';
 
 const SESSION_WINDOW_MS = 24 * 3600_000;
@@ -115,7 +115,7 @@ export class DeliveryService {
         await this.skip(codeId, provider.name, unhealthy.get(provider.name) as string);
         continue;
       }
-      const outcome = await this.tryProvider(provider, message, target);
+      const outcome = await this.tryProvider(provider, message);
       if (outcome === 'delivered') return;
       if (outcome === NO_LONGER_VALID) {
         await this.repository.markFailed(codeId, NO_LONGER_VALID, this.clock.now());
@@ -134,11 +134,7 @@ export class DeliveryService {
    * 'delivered' when the provider took the message (and, if it can tell, did not drop it);
    * NO_LONGER_VALID when the code was verified, replaced or expired before this try; else an error code.
    */
-  private async tryProvider(
-    provider: WhatsAppProvider,
-    message: OtpMessage,
-    target: DeliveryTarget,
-  ): Promise<string> {
+  private async tryProvider(provider: WhatsAppProvider, message: OtpMessage): Promise<string> {
     try {
       const result = await this.router.execute(provider, async (signal) => {
         // Each try (retries too) first checks the code is still worth sending, in the same statement.
@@ -165,12 +161,8 @@ export class DeliveryService {
         );
         return { attemptId, ...sent };
       });
-      const at = this.clock.now();
+      // Latency and outcome counters: DeliveryRepository, where the code's status moves.
       this.metrics.deliveryAttempts.inc({ provider: provider.name, outcome: 'sent' });
-      this.metrics.deliveryLatency.observe(
-        { provider: provider.name, stage: 'sent' },
-        (at.getTime() - target.createdAt.getTime()) / 1000,
-      );
       this.logger.log(
         { codeId: message.codeId, provider: provider.name, phoneMasked: maskPhone(message.phone) },
         'code sent',
@@ -179,10 +171,6 @@ export class DeliveryService {
       const state = await provider.awaitDelivery(result.providerMessageId);
       if (state === 'delivered') {
         await this.repository.markDelivered(message.codeId, this.clock.now());
-        this.metrics.deliveryLatency.observe(
-          { provider: provider.name, stage: 'delivered' },
-          (this.clock.now().getTime() - target.createdAt.getTime()) / 1000,
-        );
       }
       if (state === 'sent' || state === 'delivered') return 'delivered';
       await this.repository.finishAttempt(result.attemptId, 'not_delivered', {

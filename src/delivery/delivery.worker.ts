@@ -49,6 +49,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   ) {}
 
   onApplicationBootstrap(): void {
+    // Every replica answers a scrape for the whole queue, worker or not (read at scrape time).
+    this.metrics.setQueueSource(() => this.repository.queueStats());
     if (this.config.workerEnabled) this.starting = this.start();
   }
 
@@ -65,7 +67,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         pollInterval: 2000,
         logger: this.graphileLogger(),
         taskList: this.tasks(),
-        // Every minute: stale locks, retention and the queue-depth gauge. graphile-worker runs each
+        // Every minute: stale locks and retention. graphile-worker runs each
         // tick once across all replicas.
         crontab: `* * * * * ${RETENTION_TASK} ?max=1&id=${RETENTION_TASK}`,
       });
@@ -125,7 +127,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       [RETENTION_TASK]: async () => {
         const released = await this.repository.releaseStaleLocks(this.config.lockTimeoutSeconds);
         const swept = await this.repository.sweep(this.clock.now(), this.otp.retentionHours);
-        this.metrics.queueDepth.set(await this.repository.queueDepth());
         if (released > 0 || Object.values(swept).some((n) => n > 0))
           this.logger.log({ released, ...swept }, 'retention sweep');
       },

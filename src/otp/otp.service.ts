@@ -167,6 +167,7 @@ export class OtpService {
       throw verifyError('not_found', 'No pending code for this phone and purpose');
     }
     if (result.status === 'verified' && result.usedAt) {
+      this.metrics.codeVerified({ provider: result.deliveryProvider, phone });
       this.logger.log({ codeId: row.id, phoneMasked: maskPhone(phone), purpose }, 'code verified');
       return { verified: true, id: row.id, verifiedAt: result.usedAt.toISOString() };
     }

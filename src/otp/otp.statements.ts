@@ -45,7 +45,8 @@ export const RECORD_ATTEMPT = {
                     ELSE status END,
       used_at = CASE WHEN $2::boolean THEN $3::timestamptz ELSE used_at END
     WHERE id = $1::uuid AND status = 'pending' AND attempts < max_attempts AND expires_at > $3::timestamptz
-    RETURNING status::text, attempts, max_attempts AS "maxAttempts", used_at AS "usedAt"`,
+    RETURNING status::text, attempts, max_attempts AS "maxAttempts", used_at AS "usedAt",
+      delivery_provider AS "deliveryProvider"`,
 };
 export const FIND_BY_ID = {
   name: 'otp_find_by_id',

@@ -18,6 +18,7 @@ export interface LogSecrets {
 const remembered = { codes: new Set<string>(), phones: new Set<string>(), keys: new Set<string>() };
 
 /** Variables whose values are secrets (`WHATSAPP_OTP_API_KEY`, `SINCH_KEY_SECRET`, `CLIENT_API_KEYS`…). */
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const SECRET_VARIABLE = /(SECRET|API_KEYS?$|TOKEN|PASSWORD)/;
 
 export function rememberKey(value: string | undefined): void {
@@ -66,8 +67,9 @@ export function rememberProviderRequest(
     const value = stack.pop();
     if (typeof value === 'string') {
       if (/^\d{4,10}$/.test(value)) rememberCode(value);
+      // Not the digit runs of a UUID (a code id in a webhook body can start with 8 digits).
       else if (/[A-Za-z]{3}/.test(value))
-        for (const m of value.matchAll(/\b(\d{4,10})\b/g)) rememberCode(m[1]);
+        for (const m of value.replace(UUID, '').matchAll(/\b(\d{4,10})\b/g)) rememberCode(m[1]);
     } else if (value && typeof value === 'object') {
       for (const [key, child] of Object.entries(value)) {
         if (/^api_?key$/i.test(key) && typeof child === 'string') rememberKey(child);

@@ -9,13 +9,14 @@ export function countryOf(e164: string): string {
   return parsePhoneNumberFromString(e164)?.country ?? 'unknown';
 }
 
-const REASON = /^[a-z0-9_]{1,40}$/;
+const REASON = /^[a-z][a-z0-9_]{0,39}$/;
 
+/** An identifier-like reason (`recipient_not_reachable`, `http_429`); `other` for anything else, numbers included. */
 export function deliveryReason(reason: string): string {
   const r = reason
     .trim()
     .toLowerCase()
     .replace(/[^a-z0-9_]+/g, '_')
     .slice(0, 40);
-  return REASON.test(r) ? r : 'other';
+  return REASON.test(r) && !/\d{5}/.test(r) ? r : 'other';
 }

@@ -68,6 +68,77 @@ export const ENOSEND_CALLBACK_SCHEMA = {
   example: { event: 'instance.state', instance_id: 'inst_123', state: 'connected', timestamp: 1767268800 },
 };
 
+export const META_CALLBACK_SCHEMA = {
+  type: 'object',
+  additionalProperties: true,
+  description:
+    'A WhatsApp Cloud API (Meta) callback, up to 1 MiB: `statuses` move codes’ delivery status, inbound `messages` record the 24 h window and STOP/START; everything else is acknowledged and ignored.',
+  required: ['object', 'entry'],
+  properties: {
+    object: { type: 'string', example: 'whatsapp_business_account' },
+    entry: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        properties: {
+          id: { type: 'string' },
+          changes: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: true,
+              properties: {
+                field: { type: 'string', example: 'messages' },
+                value: {
+                  type: 'object',
+                  additionalProperties: true,
+                  properties: {
+                    metadata: { type: 'object', additionalProperties: true },
+                    statuses: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        additionalProperties: true,
+                        properties: {
+                          id: { type: 'string', description: 'The wamid of the message' },
+                          status: { type: 'string', description: 'sent, delivered, read, failed' },
+                          timestamp: { type: 'string' },
+                          errors: { type: 'array', items: { type: 'object', additionalProperties: true } },
+                        },
+                      },
+                    },
+                    messages: { type: 'array', items: { type: 'object', additionalProperties: true } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+  example: {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: '102290129340398',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              metadata: { phone_number_id: '106540352242922' },
+              statuses: [
+                { id: 'wamid.HBgLMjMzMjQxMjM0NTY3FQIAERgSQ0Q', status: 'delivered', timestamp: '1767268800' },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  },
+};
+
 /** What every signed callback can answer besides its 200. */
 export const WEBHOOK_ERRORS: ErrorCode[] = [
   'invalid_request',

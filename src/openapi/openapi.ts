@@ -86,7 +86,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
  * What the decorators cannot say once for every operation:
  *  - the bearer schemes are opaque secrets, not JWTs (DocumentBuilder labels every bearer scheme JWT);
  *  - every response carries X-Request-Id;
- *  - every operation can answer TRANSPORT_ERRORS;
+ *  - every operation can answer TRANSPORT_ERRORS, and every error response has the ErrorResponse body;
  *  - operations without an API key say so (`security: []`), instead of inheriting nothing silently.
  */
 export function completeDocument(document: OpenAPIObject): OpenAPIObject {
@@ -120,7 +120,14 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
           },
         };
       }
-      for (const response of Object.values(operation.responses)) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        // Every error leaves through AllExceptionsFilter: an error response declared without a
+        // body (e.g. @ApiForbiddenResponse({ description })) still has the ErrorResponse body.
+        if (Number(status) >= 400 && !response.content) {
+          response.content = {
+            'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } },
+          };
+        }
         response.headers = {
           [REQUEST_ID]: { $ref: `#/components/headers/${REQUEST_ID}` },
           ...response.headers,

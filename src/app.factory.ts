@@ -8,6 +8,7 @@ import type { AuthenticatedRequest } from './common/auth/api-key.guard.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { bindTrustProxy } from './common/http/client-ip.js';
 import { assertJsonRequest } from './common/http/content-type.js';
+import { answerMethodNotAllowed } from './common/http/method-not-allowed.js';
 import { requestIdOf } from './common/http/request-id.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import { type AppConfig, securityConfig, type SecurityConfig } from './config/index.js';
@@ -125,6 +126,9 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     }
     done();
   });
+  // Before any route exists (Nest's at init, /docs below): it records each route's methods and
+  // answers 405 for the others, after the URI length check above.
+  answerMethodNotAllowed(fastify);
   const shutdown = app.get(ShutdownService);
   fastify.addHook('onSend', (request, reply, _payload, done) => {
     void reply.header('x-request-id', request.id);

@@ -1,9 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { RETENTION_TASK } from '../src/delivery/delivery.constants.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
+import { providerEnvFor, startSinchFake, type SinchFake } from './fakes/index.js';
 import { startApp, type TestApp } from './helpers/app.js';
 import { issuedCode } from './helpers/codes.js';
-import { uniquePhone } from './helpers/db.js';
+import { uniquePhone, withDb } from './helpers/db.js';
+import { waitFor } from './helpers/wait.js';
+import { sinchHeaders, sinchReport } from './helpers/webhooks.js';
 
 type Body = Record<string, unknown>;
 
@@ -18,8 +23,29 @@ const REQUIRED = [
   'otp_webhook_rejects_total',
   'otp_throttled_total',
   'otp_delivery_queue_depth',
+  'otp_delivery_queue_oldest_age_seconds',
+  'otp_deliveries_total',
+  'otp_delivery_failures_total',
+  'otp_conversion_sent_total',
+  'otp_conversion_verified_total',
   'otp_provider_circuit_state',
 ];
+
+/** promtool (Debian's `prometheus` package ships it): optional, its tests skip with a reason. */
+function findPromtool(): string | undefined {
+  const bin = [
+    process.env.PROMTOOL_BIN,
+    ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'promtool')),
+  ]
+    .filter((c): c is string => !!c)
+    .find((c) => existsSync(c));
+  if (!bin)
+    console.warn(
+      'promtool tests skipped: no promtool on PATH (apt-get install prometheus, or set PROMTOOL_BIN)',
+    );
+  return bin;
+}
+const promtool = findPromtool();
 
 const webhooksDir = join(process.cwd(), 'src', 'webhooks');
 const webhooksBuilt =
@@ -124,5 +150,178 @@ describe('Prometheus metrics at /metrics', () => {
       sample(after, 'otp_webhook_rejects_total', { provider: 'sinch' }) -
         sample(before, 'otp_webhook_rejects_total', { provider: 'sinch' }),
     ).toBe(1);
+  });
+});
+
+describe('delivery outcome, latency, conversion and queue metrics', () => {
+  const SECRET = 'metrics-sinch-webhook-secret-0123';
+  let sinch: SinchFake;
+  let t: TestApp;
+  beforeAll(async () => {
+    sinch = await startSinchFake();
+    t = await startApp({
+      env: {
+        ...providerEnvFor({ sinch }, { chain: ['sinch'] }),
+        SINCH_WEBHOOK_SECRET: SECRET,
+        OTP_RESEND_COOLDOWN_SECONDS: '0',
+      },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await sinch.close();
+  });
+
+  const scrape = async () => (await t.request('GET', '/metrics', { auth: false })).text;
+  const report = async (body: Body) => {
+    const raw = JSON.stringify(body);
+    const res = await t.request('POST', '/webhooks/sinch', {
+      raw,
+      headers: sinchHeaders(SECRET, raw, t.clock),
+      auth: false,
+    });
+    expect(res.status).toBe(200);
+  };
+  /** Sends a code and waits until the worker has handed it to the Sinch fake. */
+  const sentCode = async () => {
+    const phone = uniquePhone();
+    const res = await t.request<Body>('POST', '/v1/otp/send', { body: { phone } });
+    expect(res.status).toBe(202);
+    const id = res.body.id as string;
+    await waitFor(
+      async () => ((await t.request<Body>('GET', `/v1/otp/${id}`)).body.delivery as Body).status === 'sent',
+      { what: 'the code to be sent' },
+    );
+    const messageId = await withDb(
+      async (db) =>
+        (
+          await db.query<{ m: string }>('SELECT delivery_message_id AS m FROM one_time_codes WHERE id = $1', [
+            id,
+          ])
+        ).rows[0].m,
+    );
+    // The code as it reached the provider (the job holding it is gone once delivered).
+    const request = sinch.sendRequests().find((r) => JSON.stringify(r.json).includes(id));
+    const code = /"(\d{6})"/.exec(JSON.stringify(request?.json))?.[1] as string;
+    return { id, phone, messageId, code };
+  };
+
+  it('counts sent, delivered and verified once per code, by provider and country, with latencies', async () => {
+    const before = await scrape();
+    const { id, phone, messageId, code } = await sentCode();
+    await report(sinchReport(id, messageId, 'DELIVERED'));
+    // The same report again (a provider retry), and a stale QUEUED_ON_CHANNEL: nothing moves.
+    await report(sinchReport(id, messageId, 'DELIVERED'));
+    await report(sinchReport(id, messageId, 'QUEUED_ON_CHANNEL'));
+    expect((await t.request('POST', '/v1/otp/verify', { body: { phone, code } })).status).toBe(200);
+    const after = await scrape();
+    const delta = (name: string, labels: Record<string, string>) =>
+      sample(after, name, labels) - sample(before, name, labels);
+    expect({
+      sent: delta('otp_deliveries_total', { provider: 'sinch', status: 'sent' }),
+      delivered: delta('otp_deliveries_total', { provider: 'sinch', status: 'delivered' }),
+      conversionSent: delta('otp_conversion_sent_total', { provider: 'sinch', country: 'GH' }),
+      conversionVerified: delta('otp_conversion_verified_total', { provider: 'sinch', country: 'GH' }),
+      sentLatency: delta('otp_delivery_latency_seconds_count', { provider: 'sinch', stage: 'sent' }),
+      deliveredLatency: delta('otp_delivery_latency_seconds_count', {
+        provider: 'sinch',
+        stage: 'delivered',
+      }),
+    }).toEqual({
+      sent: 1,
+      delivered: 1,
+      conversionSent: 1,
+      conversionVerified: 1,
+      sentLatency: 1,
+      deliveredLatency: 1,
+    });
+    // Decision 8: no purpose and no phone in any label.
+    expect(after).not.toMatch(/purpose="/);
+    expect(after).not.toContain(phone.slice(1));
+  });
+
+  it('counts a late provider failure once: final for a verified code, after the fallback for a pending one', async () => {
+    const before = await scrape();
+    // Verified before the provider reported failure: the failure is final at once.
+    const verified = await sentCode();
+    expect(
+      (await t.request('POST', '/v1/otp/verify', { body: { phone: verified.phone, code: verified.code } }))
+        .status,
+    ).toBe(200);
+    await report(sinchReport(verified.id, verified.messageId, 'FAILED', 'RECIPIENT_NOT_REACHABLE'));
+    await report(sinchReport(verified.id, verified.messageId, 'FAILED', 'RECIPIENT_NOT_REACHABLE'));
+    // Still pending: the fallback job decides; with no provider after Sinch the delivery fails.
+    const pending = await sentCode();
+    await report(sinchReport(pending.id, pending.messageId, 'FAILED', 'RECIPIENT_NOT_REACHABLE'));
+    await waitFor(
+      async () =>
+        ((await t.request<Body>('GET', `/v1/otp/${pending.id}`)).body.delivery as Body).status === 'failed',
+      { what: 'the fallback to fail the delivery' },
+    );
+    const after = await scrape();
+    const delta = (labels: Record<string, string>) =>
+      sample(after, 'otp_delivery_failures_total', labels) -
+      sample(before, 'otp_delivery_failures_total', labels);
+    expect({
+      late: delta({ provider: 'sinch', reason: 'recipient_not_reachable' }),
+      afterFallback: delta({ provider: 'sinch', reason: 'all_providers_failed' }),
+      all: delta({}),
+    }).toEqual({ late: 1, afterFallback: 1, all: 2 });
+  });
+});
+
+describe('queue gauges, read from the database by the replica that is scraped', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // No worker here: the jobs stay queued, and this replica still answers for the queue.
+    t = await startApp({ env: { DELIVERY_WORKER_ENABLED: 'false' } });
+  });
+  afterAll(() => t.close());
+
+  it('counts queued delivery jobs, not the cron task, and ages the oldest due one', async () => {
+    const depth = async () => {
+      const text = (await t.request('GET', '/metrics', { auth: false })).text;
+      return {
+        depth: sample(text, 'otp_delivery_queue_depth'),
+        age: sample(text, 'otp_delivery_queue_oldest_age_seconds'),
+      };
+    };
+    const fromDb = () =>
+      withDb(async (db) =>
+        Number(
+          (
+            await db.query<{ n: string }>(
+              `SELECT count(*) AS n FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+               WHERE t.identifier <> $1 AND j.attempts < j.max_attempts`,
+              [RETENTION_TASK],
+            )
+          ).rows[0].n,
+        ),
+      );
+    const before = await depth();
+    expect(before.depth).toBe(await fromDb());
+    for (let i = 0; i < 2; i++) {
+      expect((await t.request('POST', '/v1/otp/send', { body: { phone: uniquePhone() } })).status).toBe(202);
+    }
+    // A retention job (the cron task) in the queue is not a delivery.
+    await withDb((db) =>
+      db.query(`SELECT graphile_worker.add_job($1, '{}'::json, job_key => 'metrics-test-retention')`, [
+        RETENTION_TASK,
+      ]),
+    );
+    const after = await depth();
+    expect(after.depth - before.depth).toBe(2);
+    expect(after.depth).toBe(await fromDb());
+    expect(after.age).toBeGreaterThanOrEqual(0);
+    await withDb((db) => db.query(`SELECT graphile_worker.remove_job('metrics-test-retention')`));
+  });
+
+  (promtool ? it : it.skip)('passes promtool check metrics', async () => {
+    const text = (await t.request('GET', '/metrics', { auth: false })).text;
+    const run = spawnSync(promtool as string, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect({ status: run.status, problems: `${run.stdout}${run.stderr}`.trim() }).toEqual({
+      status: 0,
+      problems: '',
+    });
   });
 });

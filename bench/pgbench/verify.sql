@@ -55,9 +55,10 @@ WITH target AS (
     used_at = CASE WHEN (:m)::int = 1 THEN now() ELSE used_at END
   WHERE id = (:code_id)::uuid AND status = 'pending' AND attempts < max_attempts AND expires_at > now()
     AND (EXISTS (SELECT 1 FROM guard) OR EXISTS (SELECT 1 FROM skip))
-  RETURNING status::text, attempts, max_attempts AS "maxAttempts", used_at AS "usedAt"
+  RETURNING status::text, attempts, max_attempts AS "maxAttempts", used_at AS "usedAt",
+    delivery_provider AS "deliveryProvider"
 )
-SELECT u.status, u.attempts, u."maxAttempts", u."usedAt",
+SELECT u.status, u.attempts, u."maxAttempts", u."usedAt", u."deliveryProvider",
        EXISTS (SELECT 1 FROM target) AS usable,
        EXISTS (SELECT 1 FROM guard) OR EXISTS (SELECT 1 FROM skip) AS admitted
 FROM (SELECT 1) AS one LEFT JOIN updated AS u ON true;

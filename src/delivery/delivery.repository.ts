@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { MetricsService, type QueueStats } from '../metrics/metrics.service.js';
 import { PrismaService } from '../prisma/prisma.service.js';
+import { DELIVER_OTP_TASK, FALLBACK_TASK } from './delivery.constants.js';
 
 /**
  * Providers the router must skip: an EnoSend instance that is not connected, and providers that
@@ -63,27 +65,41 @@ const RECORD_SENT = {
     )
     UPDATE one_time_codes SET delivery_status = 'sent', delivery_provider = $6::text, delivery_message_id = $3::text,
       delivery_error = NULL, sent_at = COALESCE(sent_at, $7::timestamptz), delivery_updated_at = $7::timestamptz
-    WHERE id = $2::uuid AND delivery_status IN ('queued', 'sent', 'failed')`,
+    WHERE id = $2::uuid AND delivery_status IN ('queued', 'sent', 'failed')
+    RETURNING phone, created_at AS "createdAt"`,
 };
 const MARK_DELIVERED = {
   name: 'delivery_mark_delivered',
   text: `
     UPDATE one_time_codes SET delivery_status = 'delivered', delivered_at = COALESCE(delivered_at, $2::timestamptz),
       delivery_updated_at = $2::timestamptz
-    WHERE id = $1::uuid AND delivery_status IN ('queued', 'sent')`,
+    WHERE id = $1::uuid AND delivery_status IN ('queued', 'sent')
+    RETURNING delivery_provider AS provider, phone, created_at AS "createdAt"`,
 };
 const MARK_SENT_IN_DOUBT = {
   name: 'delivery_mark_sent_in_doubt',
   text: `
     UPDATE one_time_codes SET delivery_status = 'sent', delivery_provider = $2::text, delivery_error = NULL,
       sent_at = COALESCE(sent_at, $3::timestamptz), delivery_updated_at = $3::timestamptz
-    WHERE id = $1::uuid AND delivery_status = 'queued'`,
+    WHERE id = $1::uuid AND delivery_status = 'queued'
+    RETURNING phone, created_at AS "createdAt"`,
 };
 const MARK_FAILED = {
   name: 'delivery_mark_failed',
   text: `
     UPDATE one_time_codes SET delivery_status = 'failed', delivery_error = $2::text, delivery_updated_at = $3::timestamptz
-    WHERE id = $1::uuid AND delivery_status IN ('queued', 'sent')`,
+    WHERE id = $1::uuid AND delivery_status IN ('queued', 'sent')
+    RETURNING delivery_provider AS provider`,
+};
+/** Delivery jobs only (first sends and fallbacks): never the cron task that may be running. */
+const QUEUE_STATS = {
+  name: 'delivery_queue_stats',
+  text: `
+    SELECT count(*)::int AS depth,
+      coalesce(extract(epoch FROM now() - min(j.run_at) FILTER (WHERE j.locked_at IS NULL AND j.run_at <= now())), 0)::float8
+        AS "oldestAgeSeconds"
+    FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+    WHERE t.identifier = ANY($1::text[]) AND j.attempts < j.max_attempts`,
 };
 
 export interface DeliveryTarget {
@@ -126,11 +142,15 @@ export type AttemptOutcome =
 /**
  * Delivery state in SQL. Every status change is one conditional UPDATE that only moves forward
  * (queued → sent → delivered → read, or failed), so the worker and provider webhooks cannot undo
- * each other whatever order they run in.
+ * each other whatever order they run in. The delivery metrics count here, when the UPDATE reports
+ * that the row moved: once per code and status, whoever (job, re-run, sweep) made it move.
  */
 @Injectable()
 export class DeliveryRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly metrics: MetricsService,
+  ) {}
 
   async target(codeId: string): Promise<DeliveryTarget | undefined> {
     return (await this.prisma.hot<DeliveryTarget>(TARGET, [codeId], this.prisma.workerPool))[0];
@@ -208,7 +228,7 @@ export class DeliveryRepository {
     sent: { provider: string; providerMessageId: string; providerStatus?: string; durationMs: number },
     at: Date,
   ): Promise<void> {
-    await this.prisma.hot(
+    const [moved] = await this.prisma.hot<{ phone: string; createdAt: Date }>(
       RECORD_SENT,
       [
         attemptId,
@@ -221,10 +241,17 @@ export class DeliveryRepository {
       ],
       this.prisma.workerPool,
     );
+    if (moved) this.metrics.deliveryReached('sent', { provider: sent.provider, ...moved, at });
   }
 
   async markDelivered(codeId: string, at: Date): Promise<void> {
-    await this.prisma.hot(MARK_DELIVERED, [codeId, at], this.prisma.workerPool);
+    const [moved] = await this.prisma.hot<{ provider: string | null; phone: string; createdAt: Date }>(
+      MARK_DELIVERED,
+      [codeId, at],
+      this.prisma.workerPool,
+    );
+    if (moved)
+      this.metrics.deliveryReached('delivered', { ...moved, provider: moved.provider ?? 'none', at });
   }
 
   /**
@@ -232,11 +259,24 @@ export class DeliveryRepository {
    * the message did reach the user, so the delivery is `sent` through that provider, never `failed`.
    */
   async markSentInDoubt(codeId: string, provider: string, at: Date): Promise<void> {
-    await this.prisma.hot(MARK_SENT_IN_DOUBT, [codeId, provider, at], this.prisma.workerPool);
+    const [moved] = await this.prisma.hot<{ phone: string; createdAt: Date }>(
+      MARK_SENT_IN_DOUBT,
+      [codeId, provider, at],
+      this.prisma.workerPool,
+    );
+    // Counted as sent (the user got the digits), through the provider that had the attempt.
+    if (moved) this.metrics.deliveryReached('sent', { provider, ...moved, at });
   }
 
   async markFailed(codeId: string, error: string, at: Date): Promise<void> {
-    await this.prisma.hot(MARK_FAILED, [codeId, error, at], this.prisma.workerPool);
+    const [moved] = await this.prisma.hot<{ provider: string | null }>(
+      MARK_FAILED,
+      [codeId, error, at],
+      this.prisma.workerPool,
+    );
+    // OTP_TEST_NUMBERS never reach a provider: not a delivery failure.
+    if (moved && error !== 'test_number')
+      this.metrics.deliveryFailed({ provider: moved.provider, reason: error });
   }
 
   /**
@@ -319,11 +359,9 @@ export class DeliveryRepository {
       WHERE locked_at IS NOT NULL AND locked_at < now() - make_interval(secs => ${olderThanSeconds})`;
   }
 
-  async queueDepth(): Promise<number> {
-    const rows = await this.prisma.$queryRaw<
-      { n: number }[]
-    >`SELECT count(*)::int AS n FROM graphile_worker._private_jobs`;
-    return rows[0].n;
+  /** Read at scrape time by whichever replica is scraped (MetricsService's queue gauges). */
+  async queueStats(): Promise<QueueStats> {
+    return (await this.prisma.hot<QueueStats>(QUEUE_STATS, [[DELIVER_OTP_TASK, FALLBACK_TASK]]))[0];
   }
 
   /**

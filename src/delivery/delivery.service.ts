@@ -14,7 +14,7 @@ import {
   type FallbackPayload,
   fallbackSendKey,
 } from './delivery.constants.js';
-import { DeliveryRepository, type DeliveryTarget } from './delivery.repository.js';
+import { DeliveryRepository } from './delivery.repository.js';
 import { FaultHook } from './fault-hook.js';
 import { ProviderRouter } from './provider-router.js';
 
@@ -190,7 +190,7 @@ export class DeliveryService {
         if (canWaitUntil(pausedUntil)) retryAt = earliest(retryAt, pausedUntil);
         continue;
       }
-      const outcome = await this.tryProvider(provider, message, target);
+      const outcome = await this.tryProvider(provider, message);
       if (outcome.result === 'sent') return;
       if (outcome.result === 'no_longer_valid') {
         await this.repository.markFailed(codeId, NO_LONGER_VALID, this.clock.now());
@@ -233,11 +233,7 @@ export class DeliveryService {
   }
 
   /** One provider's try (with its retries and circuit breaker) at handing the message over. */
-  private async tryProvider(
-    provider: WhatsAppProvider,
-    message: OtpMessage,
-    target: DeliveryTarget,
-  ): Promise<TryOutcome> {
+  private async tryProvider(provider: WhatsAppProvider, message: OtpMessage): Promise<TryOutcome> {
     try {
       const result = await this.router.execute(provider, async (signal) => {
         // Each try (retries too) first checks the code is still worth sending, in the same statement.
@@ -265,12 +261,8 @@ export class DeliveryService {
         );
         return { attemptId, ...sent };
       });
-      const at = this.clock.now();
+      // Latency and outcome counters: DeliveryRepository, where the code's status moves.
       this.metrics.deliveryAttempts.inc({ provider: provider.name, outcome: 'sent' });
-      this.metrics.deliveryLatency.observe(
-        { provider: provider.name, stage: 'sent' },
-        (at.getTime() - target.createdAt.getTime()) / 1000,
-      );
       this.logger.log(
         { codeId: message.codeId, provider: provider.name, phoneMasked: maskPhone(message.phone) },
         'code sent',
@@ -279,10 +271,6 @@ export class DeliveryService {
       const state = await provider.awaitDelivery(result.providerMessageId);
       if (state === 'delivered') {
         await this.repository.markDelivered(message.codeId, this.clock.now());
-        this.metrics.deliveryLatency.observe(
-          { provider: provider.name, stage: 'delivered' },
-          (this.clock.now().getTime() - target.createdAt.getTime()) / 1000,
-        );
       }
       if (state === 'sent' || state === 'delivered') return { result: 'sent' };
       await this.repository.finishAttempt(result.attemptId, 'not_delivered', {

@@ -62,6 +62,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private lastStartWarning = 0;
 
   onApplicationBootstrap(): void {
+    // Every replica answers a scrape for the whole queue, worker or not (read at scrape time).
+    this.metrics.setQueueSource(() => this.repository.queueStats());
     if (!this.config.workerEnabled) return;
     this.starting = this.start();
     this.startLease();
@@ -115,7 +117,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         pollInterval: 2000,
         logger: this.graphileLogger(),
         taskList: this.tasks(),
-        // Every minute: stale locks, retention and the queue-depth gauge. graphile-worker runs each
+        // Every minute: stale locks and retention. graphile-worker runs each
         // tick once across all replicas.
         crontab: `* * * * * ${RETENTION_TASK} ?max=1&id=${RETENTION_TASK}`,
       });
@@ -190,7 +192,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
           this.otp.retentionHours,
           this.otp.lockoutSeconds,
         );
-        this.metrics.queueDepth.set(await this.repository.queueDepth());
         if (released > 0 || Object.values(swept).some((n) => n > 0))
           this.logger.log({ released, ...swept }, 'retention sweep');
       },

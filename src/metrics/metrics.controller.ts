@@ -1,6 +1,8 @@
 import { Controller, Get, Header, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { MetricsTokenGuard } from '../common/auth/metrics-token.guard.js';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
+import { METRICS_AUTH } from '../openapi/openapi.js';
 import { MetricsService } from './metrics.service.js';
 
 @ApiTags('metrics')
@@ -12,10 +14,18 @@ export class MetricsController {
 
   @Get()
   @ApiOperation({ summary: 'Prometheus text exposition of every otp_* metric' })
-  @ApiProduces('text/plain')
+  // No token, or METRICS_TOKEN: both are valid ways to call it, depending on the configuration.
+  @ApiSecurity({})
+  @ApiSecurity(METRICS_AUTH)
+  @ApiErrors(['unauthorized'])
   @ApiOkResponse({
     description: 'Prometheus text format 0.0.4',
-    schema: { type: 'string', example: 'otp_verifications_total{outcome="verified"} 42' },
+    // Only the 200 is text; errors are the JSON ErrorResponse like everywhere else.
+    content: {
+      'text/plain': {
+        schema: { type: 'string', example: 'otp_verifications_total{outcome="verified"} 42' },
+      },
+    },
   })
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   render(): Promise<string> {

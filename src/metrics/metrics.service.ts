@@ -1,5 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { countryOf, deliveryReason } from './labels.js';
+
+/** What the delivery queue holds, read from the database at scrape time (DeliveryRepository). */
+export interface QueueStats {
+  /** Delivery jobs (first sends and fallbacks) waiting or running; never the cron task. */
+  depth: number;
+  /** Seconds since the oldest runnable delivery job became due; 0 with none due. */
+  oldestAgeSeconds: number;
+}
+
+/** The scrape never waits longer than this for the queue's numbers (the gauges go absent instead). */
+const QUEUE_STATS_TIMEOUT_MS = 2000;
 
 /**
  * Every Prometheus metric of the service, in one registry. Modules inject this service and update
@@ -9,6 +21,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
+  private readonly logger = new Logger(MetricsService.name);
+  private queueSource?: () => Promise<QueueStats>;
+  private queueRead?: Promise<QueueStats | undefined>;
 
   readonly httpDuration = new Histogram({
     name: 'otp_http_request_duration_seconds',
@@ -75,20 +90,128 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly deliveries = new Counter({
+    name: 'otp_deliveries_total',
+    help: 'Codes whose delivery reached a status (sent: a provider accepted it; delivered; read), once per code and status, by provider',
+    labelNames: ['provider', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deliveryFailures = new Counter({
+    name: 'otp_delivery_failures_total',
+    help: 'Codes whose delivery ended failed, once per code, by the last provider tried (none if no provider took it) and reason; includes late provider failure reports',
+    labelNames: ['provider', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly conversionSent = new Counter({
+    name: 'otp_conversion_sent_total',
+    help: 'Codes a provider accepted, by provider and destination country (denominator of conversion)',
+    labelNames: ['provider', 'country'] as const,
+    registers: [this.registry],
+  });
+
+  readonly conversionVerified = new Counter({
+    name: 'otp_conversion_verified_total',
+    help: 'Codes verified, by the provider that carried them (none if none did) and destination country (numerator of conversion)',
+    labelNames: ['provider', 'country'] as const,
+    registers: [this.registry],
+  });
+
   readonly queueDepth = new Gauge({
     name: 'otp_delivery_queue_depth',
-    help: 'Delivery jobs waiting or running',
+    help: 'Delivery jobs waiting or running, read from the database at scrape time (any replica answers for the whole queue)',
     registers: [this.registry],
+    collect: () => this.collectQueue(),
+  });
+
+  readonly queueOldestAge = new Gauge({
+    name: 'otp_delivery_queue_oldest_age_seconds',
+    help: 'Seconds since the oldest due delivery job became due (0 when none is due), read from the database at scrape time',
+    registers: [this.registry],
+    collect: () => this.collectQueue(),
   });
 
   readonly circuitState = new Gauge({
     name: 'otp_provider_circuit_state',
-    help: 'Provider circuit breaker: 0 closed, 1 half-open, 2 open; -1 unhealthy (misconfigured or disconnected)',
+    help: 'Provider circuit breaker: 0 closed, 1 half-open, 2 open',
     labelNames: ['provider'] as const,
     registers: [this.registry],
   });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'otp_process_' });
+    // Gauges that prom-client names *_total, which only counters may be (promtool check metrics
+    // refuses them); the handle and request counts they give are not worth a non-standard name.
+    for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) {
+      this.registry.removeSingleMetric(`otp_process_nodejs_${name}`);
+    }
+  }
+
+  /** Where the queue gauges read from (the delivery module registers it). */
+  setQueueSource(source: () => Promise<QueueStats>): void {
+    this.queueSource = source;
+  }
+
+  /** A code's delivery status moved to `status`: called where the UPDATE reported the row moved. */
+  deliveryReached(
+    status: 'sent' | 'delivered' | 'read',
+    code: { provider: string; phone: string; createdAt: Date; at: Date },
+  ): void {
+    this.deliveries.inc({ provider: code.provider, status });
+    this.deliveryLatency.observe(
+      { provider: code.provider, stage: status },
+      Math.max(0, (code.at.getTime() - code.createdAt.getTime()) / 1000),
+    );
+    if (status === 'sent')
+      this.conversionSent.inc({ provider: code.provider, country: countryOf(code.phone) });
+  }
+
+  /** A code's delivery moved to failed, for good. */
+  deliveryFailed(code: { provider: string | null; reason: string }): void {
+    this.deliveryFailures.inc({ provider: code.provider ?? 'none', reason: deliveryReason(code.reason) });
+  }
+
+  /** A code verified: conversion's numerator, under the provider that carried it. */
+  codeVerified(code: { provider: string | null; phone: string }): void {
+    this.conversionVerified.inc({ provider: code.provider ?? 'none', country: countryOf(code.phone) });
+  }
+
+  /**
+   * Both queue gauges from one read per scrape. A read that fails or is slow leaves both gauges
+   * without a value (absent in the scrape, which an alert can see), never a stale number.
+   */
+  private async collectQueue(): Promise<void> {
+    if (!this.queueSource) return;
+    this.queueRead ??= this.readQueue().finally(() => {
+      // Both gauges' collect() of one scrape share the read; the next scrape reads again.
+      setImmediate(() => (this.queueRead = undefined));
+    });
+    const stats = await this.queueRead;
+    if (stats) {
+      this.queueDepth.set(stats.depth);
+      this.queueOldestAge.set(stats.oldestAgeSeconds);
+    } else {
+      this.queueDepth.reset();
+      this.queueOldestAge.reset();
+    }
+  }
+
+  private async readQueue(): Promise<QueueStats | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        (this.queueSource as () => Promise<QueueStats>)(),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), QUEUE_STATS_TIMEOUT_MS);
+          timer.unref();
+        }),
+      ]);
+    } catch (error) {
+      this.logger.warn({ err: { message: (error as Error)?.message } }, 'queue metrics unavailable');
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -3,15 +3,21 @@ import { ApiResponse } from '@nestjs/swagger';
 import type { ErrorCode } from '../common/errors/error-code.js';
 import { ERROR_EXAMPLES, ErrorResponse, VERIFY_NOT_FOUND_EXAMPLE } from '../otp/dto/error.response.js';
 
-/** What a Retry-After header means, for the 409/429/503 answers that carry one. */
-const RETRY_AFTER = {
-  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', example: 42 } },
+/** What a Retry-After header means, for the 429/503 answers that carry one. */
+export const RETRY_AFTER_HEADER = {
+  description: 'Seconds to wait before retrying',
+  schema: { type: 'integer', minimum: 0, example: 42 },
 };
+
+/** Statuses whose answers carry Retry-After. */
+const WITH_RETRY_AFTER = new Set([429, 503]);
 
 /**
  * Documents the error answers of one route: one OpenAPI response per HTTP status, with the
  * ErrorResponse schema and one named example per error code, so /docs shows every code a client
  * must handle. `verify: true` uses verify's bodies (not_found is a 400 there, with `verified: false`).
+ * Errors any route can answer (TRANSPORT_ERRORS in openapi.ts) and X-Request-Id are added to every
+ * operation when the document is built.
  */
 export function ApiErrors(codes: ErrorCode[], options: { verify?: boolean } = {}): MethodDecorator {
   const byStatus = new Map<number, { code: ErrorCode; value: Record<string, unknown> }[]>();
@@ -27,7 +33,7 @@ export function ApiErrors(codes: ErrorCode[], options: { verify?: boolean } = {}
         status,
         description: list.map((e) => `\`${e.code}\``).join(', '),
         type: ErrorResponse,
-        headers: [409, 429, 503].includes(status) ? RETRY_AFTER : undefined,
+        headers: WITH_RETRY_AFTER.has(status) ? { 'Retry-After': RETRY_AFTER_HEADER } : undefined,
         examples: Object.fromEntries(list.map((e) => [e.code, { summary: e.code, value: e.value }])),
       }),
     ),

@@ -75,6 +75,8 @@ export interface AttemptResult {
   attempts: number;
   maxAttempts: number;
   usedAt: Date | null;
+  /** The provider that carried the code (conversion metrics); null if none took it. */
+  deliveryProvider: string | null;
 }
 
 export interface CodeView {

@@ -207,6 +207,7 @@ export class OtpService {
     }
     const result = outcome.result;
     if (result.status === 'verified' && result.usedAt) {
+      this.metrics.codeVerified({ provider: result.deliveryProvider, phone });
       this.logger.log({ codeId: row.id, phoneMasked: maskPhone(phone), purpose }, 'code verified');
       return { verified: true, id: row.id, verifiedAt: result.usedAt.toISOString() };
     }

@@ -142,9 +142,10 @@ export const RECORD_ATTEMPT = {
         used_at = CASE WHEN $2::boolean THEN $3::timestamptz ELSE used_at END
       WHERE id = $1::uuid AND status = 'pending' AND attempts < max_attempts AND expires_at > $3::timestamptz
         AND (EXISTS (SELECT 1 FROM guard) OR EXISTS (SELECT 1 FROM skip))
-      RETURNING status::text, attempts, max_attempts AS "maxAttempts", used_at AS "usedAt"
+      RETURNING status::text, attempts, max_attempts AS "maxAttempts", used_at AS "usedAt",
+        delivery_provider AS "deliveryProvider"
     )
-    SELECT u.status, u.attempts, u."maxAttempts", u."usedAt",
+    SELECT u.status, u.attempts, u."maxAttempts", u."usedAt", u."deliveryProvider",
            EXISTS (SELECT 1 FROM target) AS usable,
            EXISTS (SELECT 1 FROM guard) OR EXISTS (SELECT 1 FROM skip) AS admitted
     FROM (SELECT 1) AS one LEFT JOIN updated AS u ON true`,

@@ -36,6 +36,7 @@ interface AttemptRow {
   attempts: number | null;
   maxAttempts: number | null;
   usedAt: Date | null;
+  deliveryProvider: string | null;
   usable: boolean;
   admitted: boolean;
 }
@@ -126,8 +127,11 @@ export class PrismaOtpRepository extends OtpRepository {
       ])
     )[0];
     if (row.status !== null) {
-      const { status, attempts, maxAttempts, usedAt } = row;
-      return { kind: 'counted', result: { status, attempts, maxAttempts, usedAt } as AttemptResult };
+      const { status, attempts, maxAttempts, usedAt, deliveryProvider } = row;
+      return {
+        kind: 'counted',
+        result: { status, attempts, maxAttempts, usedAt, deliveryProvider } as AttemptResult,
+      };
     }
     return row.usable && !row.admitted ? { kind: 'refused' } : { kind: 'unusable' };
   }

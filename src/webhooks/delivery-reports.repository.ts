@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { FALLBACK_TASK } from '../delivery/delivery.constants.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import type { DeliveryReportEffect } from './delivery-status.js';
 
@@ -31,6 +32,7 @@ interface Row {
   fresh: boolean;
   createdAt: Date | null;
   fallback: boolean | null;
+  phone: string | null;
 }
 
 /**
@@ -54,7 +56,10 @@ interface Row {
  */
 @Injectable()
 export class DeliveryReportsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly metrics: MetricsService,
+  ) {}
 
   async apply(report: DeliveryReport, now: Date): Promise<ReportOutcome> {
     const eventKey = `${report.messageId}:${report.status}`;
@@ -68,6 +73,17 @@ export class DeliveryReportsRepository {
     if (!row?.codeId) return { result: 'unknown_message' };
     if (!row.fresh) return { result: 'duplicate', codeId: row.codeId };
     if (!row.createdAt) return { result: 'unchanged', codeId: row.codeId };
+    // The row moved: counted once per code and status (a duplicate or stale report moves nothing).
+    if (report.effect.kind === 'advance' && row.phone) {
+      this.metrics.deliveryReached(report.effect.to, {
+        provider: report.provider,
+        phone: row.phone,
+        createdAt: row.createdAt,
+        at: now,
+      });
+    } else if (report.effect.kind === 'failed' && row.fallback !== true) {
+      this.metrics.deliveryFailed({ provider: report.provider, reason: report.reason ?? report.status });
+    }
     return {
       result: 'applied',
       codeId: row.codeId,
@@ -112,10 +128,10 @@ export class DeliveryReportsRepository {
         FROM code
         WHERE c.id = code.id AND EXISTS (SELECT 1 FROM receipt)
           AND c.delivery_status < ${to}::"DeliveryStatus" AND ${this.currentMessage(r)}
-        RETURNING c.id, c.created_at
+        RETURNING c.id, c.created_at, c.phone
       ), ${this.attempt(r, Prisma.sql`updated`)}
       SELECT (SELECT id FROM code)::text AS "codeId", EXISTS (SELECT 1 FROM receipt) AS fresh,
-             (SELECT created_at FROM updated) AS "createdAt", false AS fallback,
+             (SELECT created_at FROM updated) AS "createdAt", false AS fallback, (SELECT phone FROM updated) AS phone,
              (SELECT count(*) FROM attempt)::int AS attempts`;
   }
 
@@ -137,7 +153,7 @@ export class DeliveryReportsRepository {
         FROM code
         WHERE c.id = code.id AND EXISTS (SELECT 1 FROM receipt) AND NOT code.settling
           AND c.delivery_status IN ('queued', 'sent') AND ${this.currentMessage(r)}
-        RETURNING c.id, c.created_at, c.delivery_status <> 'failed' AS fallback
+        RETURNING c.id, c.created_at, c.phone, c.delivery_status <> 'failed' AS fallback
       ), job AS (
         SELECT graphile_worker.add_job(
           ${FALLBACK_TASK},
@@ -157,6 +173,7 @@ export class DeliveryReportsRepository {
       -- A plain SELECT CTE only runs when referenced: counting job is what enqueues it.
       SELECT (SELECT id FROM code)::text AS "codeId", EXISTS (SELECT 1 FROM receipt) AS fresh,
              (SELECT created_at FROM updated) AS "createdAt", (SELECT fallback FROM updated) AS fallback,
+             (SELECT phone FROM updated) AS phone,
              (SELECT count(*) FROM job)::int AS jobs, (SELECT count(*) FROM attempt)::int AS attempts`;
   }
 
@@ -166,7 +183,8 @@ export class DeliveryReportsRepository {
       WITH ${this.withKey(r, eventKey, now)},
       ${this.attempt(r, Prisma.sql`(SELECT code.id FROM code WHERE code.current AND EXISTS (SELECT 1 FROM receipt))`, null)}
       SELECT (SELECT id FROM code)::text AS "codeId", EXISTS (SELECT 1 FROM receipt) AS fresh,
-             NULL::timestamptz AS "createdAt", false AS fallback, (SELECT count(*) FROM attempt)::int AS attempts`;
+             NULL::timestamptz AS "createdAt", false AS fallback, NULL::text AS phone,
+             (SELECT count(*) FROM attempt)::int AS attempts`;
   }
 
   private withKey(r: DeliveryReport, eventKey: string, now: Date): Prisma.Sql {

@@ -91,11 +91,8 @@ export class MetaWebhookService {
         'provider misconfigured: skipped until fixed',
       );
     }
+    // Outcome counters and latency: DeliveryReportsRepository, where the code's status moves.
     if (outcome.result !== 'applied') return;
-    if (effect.kind === 'advance') {
-      const seconds = Math.max(0, (now.getTime() - outcome.createdAt.getTime()) / 1000);
-      this.metrics.deliveryLatency.observe({ provider: 'meta', stage: effect.to }, seconds);
-    }
     if (outcome.fallback) {
       this.logger.log({ provider: 'meta', codeId: outcome.codeId, reason }, 'fallback requested');
     }

@@ -1,19 +1,12 @@
 import { Controller, Get, Header, HttpCode, Inject, Logger, Post, Req, UseGuards } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import {
-  ApiForbiddenResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiPayloadTooLargeResponse,
-  ApiQuery,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiException } from '../common/errors/api.exception.js';
 import { webhooksConfig, type WebhooksConfig } from '../config/index.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
+import { ApiWebhook, META_CALLBACK_SCHEMA } from '../openapi/webhook-bodies.js';
 import { MetaSignatureGuard } from './meta-signature.guard.js';
 import { matchesAnyToken } from './meta-signature.js';
 import { MetaWebhookService } from './meta-webhook.service.js';
@@ -54,7 +47,7 @@ export class MetaWebhooksController {
     description: 'The challenge, exactly, as text/plain',
     content: { 'text/plain': { schema: { type: 'string', example: '1158201444' } } },
   })
-  @ApiForbiddenResponse({ description: 'forbidden: wrong verify token or mode' })
+  @ApiErrors(['forbidden', 'invalid_request'])
   subscribe(@Req() request: FastifyRequest): string {
     const query = (request.query ?? {}) as Record<string, unknown>;
     const mode = query['hub.mode'];
@@ -87,12 +80,7 @@ export class MetaWebhooksController {
     required: true,
     description: 'sha256= + hex HMAC-SHA256 of the raw body under META_APP_SECRET',
   })
-  @ApiOkResponse({
-    description: 'Verified (also for ignored events, unknown messages and other phone numbers)',
-    schema: { example: { received: true } },
-  })
-  @ApiUnauthorizedResponse({ description: 'invalid_signature: unsigned or mis-signed' })
-  @ApiPayloadTooLargeResponse({ description: 'payload_too_large: over 1 MiB' })
+  @ApiWebhook(META_CALLBACK_SCHEMA)
   @UseGuards(MetaSignatureGuard)
   async callback(@Req() request: WebhookRequest): Promise<WebhookAck> {
     await this.meta.handle(request.body);

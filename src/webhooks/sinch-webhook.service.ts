@@ -53,11 +53,8 @@ export class SinchWebhookService {
       return;
     }
     this.logger.log({ ...log, codeId: outcome.codeId }, 'delivery report');
+    // Outcome counters and latency: DeliveryReportsRepository, where the code's status moves.
     if (outcome.result !== 'applied') return;
-    if (event.effect.kind === 'advance') {
-      const seconds = Math.max(0, (now.getTime() - outcome.createdAt.getTime()) / 1000);
-      this.metrics.deliveryLatency.observe({ provider: 'sinch', stage: event.effect.to }, seconds);
-    }
     if (outcome.fallback) {
       this.logger.log(
         { provider: 'sinch', codeId: outcome.codeId, reason: event.reason },

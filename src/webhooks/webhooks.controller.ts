@@ -1,5 +1,6 @@
 import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiWebhook, ENOSEND_CALLBACK_SCHEMA, SINCH_CALLBACK_SCHEMA } from '../openapi/webhook-bodies.js';
 import { EnoSendSignatureGuard } from './enosend-signature.guard.js';
 import { EnoSendWebhookService } from './enosend-webhook.service.js';
 import { SinchSignatureGuard } from './sinch-signature.guard.js';
@@ -43,11 +44,7 @@ export class WebhooksController {
     description: 'Unix seconds, within 300 s',
   })
   @ApiHeader({ name: 'x-sinch-webhook-signature-algorithm', required: true, description: 'HmacSHA256' })
-  @ApiOkResponse({
-    description: 'Verified (also for ignored event types)',
-    schema: { example: { received: true } },
-  })
-  @ApiUnauthorizedResponse({ description: 'invalid_signature: unsigned, mis-signed, stale or replayed' })
+  @ApiWebhook(SINCH_CALLBACK_SCHEMA)
   @UseGuards(SinchSignatureGuard)
   async sinchCallback(@Req() request: WebhookRequest): Promise<WebhookAck> {
     try {
@@ -70,11 +67,7 @@ export class WebhooksController {
     required: true,
     description: 'hex HMAC-SHA256 of the raw body (optional sha256= prefix)',
   })
-  @ApiOkResponse({
-    description: 'Verified (also for ignored event types)',
-    schema: { example: { received: true } },
-  })
-  @ApiUnauthorizedResponse({ description: 'invalid_signature' })
+  @ApiWebhook(ENOSEND_CALLBACK_SCHEMA)
   @UseGuards(EnoSendSignatureGuard)
   async enosendCallback(@Req() request: WebhookRequest): Promise<WebhookAck> {
     await this.enosend.handle(request.body);

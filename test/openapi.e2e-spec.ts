@@ -42,6 +42,7 @@ const CONTRACT_ROUTES: [string, string][] = [
 const WEBHOOK_ROUTES: [string, string][] = [
   ['post', '/webhooks/sinch'],
   ['post', '/webhooks/enosend'],
+  ['post', '/webhooks/meta'],
 ];
 
 /**
@@ -197,6 +198,15 @@ describe('OpenAPI: /docs and /docs-json', () => {
     });
     expect(exampleCodes(doc.paths['/v1/otp/{id}'].get)).toMatchObject({ not_found: 404, unauthorized: 401 });
     expect(doc.paths['/health/ready'].get.responses['503']).toBeDefined();
+    // The Meta subscription handshake: a wrong verify token or mode, or a malformed challenge.
+    expect(exampleCodes(doc.paths['/webhooks/meta'].get)).toMatchObject({
+      forbidden: 403,
+      invalid_request: 400,
+    });
+    // /metrics: open, or METRICS_TOKEN (its own scheme) with a 401 when the token is wrong.
+    expect(exampleCodes(doc.paths['/metrics'].get)).toMatchObject({ unauthorized: 401 });
+    expect(doc.paths['/metrics'].get.security).toEqual(expect.arrayContaining([{}, { metricsToken: [] }]));
+    expect(doc.components.securitySchemes.metricsToken).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 
   it('serves Swagger UI as HTML at /docs, with its assets, without an API key', async () => {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RETENTION_TASK } from '../src/delivery/delivery.constants.js';
+import { DeliveryRepository } from '../src/delivery/delivery.repository.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
 import { providerEnvFor, startSinchFake, type SinchFake } from './fakes/index.js';
 import { startApp, type TestApp } from './helpers/app.js';
@@ -139,6 +140,28 @@ describe('Prometheus metrics at /metrics', () => {
     // Route patterns only: never an id or a raw path in a label.
     expect(after).not.toContain(id);
     expect(after).not.toContain('/no/such/route');
+  });
+
+  it('counts a code verified while its only attempt was in doubt as sent, once, under that provider', async () => {
+    const before = (await scrape()).text;
+    const phone = uniquePhone();
+    const sent = await t.request<Body>('POST', '/v1/otp/send', { body: { phone, purpose: 'in-doubt' } });
+    expect(sent.status).toBe(202);
+    const id = sent.body.id as string;
+    // What the delivery job does for such a code (DeliveryService.deliver), twice: a re-run of the
+    // job finds the status already moved and counts nothing.
+    const repository = t.app.get(DeliveryRepository);
+    await repository.markSentInDoubt(id, 'dnz', t.clock.now());
+    await repository.markSentInDoubt(id, 'dnz', t.clock.now());
+    await withDb((db) => db.query('SELECT graphile_worker.remove_job($1)', [id]));
+    const after = (await scrape()).text;
+    const delta = (name: string, labels: Record<string, string>) =>
+      sample(after, name, labels) - sample(before, name, labels);
+    expect({
+      sent: delta('otp_deliveries_total', { provider: 'dnz', status: 'sent' }),
+      conversionSent: delta('otp_conversion_sent_total', { provider: 'dnz', country: 'GH' }),
+      sentLatency: delta('otp_delivery_latency_seconds_count', { provider: 'dnz', stage: 'sent' }),
+    }).toEqual({ sent: 1, conversionSent: 1, sentLatency: 1 });
   });
 
   (webhooksBuilt ? it : it.skip)('counts a rejected (unsigned) webhook', async () => {

@@ -67,7 +67,7 @@ describe('OTP maintenance', () => {
         // A pending code can only be this old with a future expiry if clocks are wrong; keep it.
         await insert(rows.oldButPending, 'pending', hours(30), new Date(Date.now() + 60_000));
       });
-      const swept = await t.app.get(DeliveryRepository).sweep(new Date(), 24, 86_400);
+      const swept = await t.app.get(DeliveryRepository).sweep(new Date(), 24);
       expect(swept.codes).toBe(2);
       const left = await withDb((db) =>
         db.query<{ id: string }>('SELECT id FROM one_time_codes WHERE id = ANY($1::uuid[])', [
@@ -79,7 +79,7 @@ describe('OTP maintenance', () => {
       await t.close();
     }
   });
-  it('retention keeps per-phone limit rows while their window, lockout or failure count can still matter', async () => {
+  it('retention keeps per-phone limit rows while their window, lockout or failure count can still matter (a consecutive-failure count only a success resets)', async () => {
     const t = await startApp();
     try {
       const hours = (h: number) => new Date(Date.now() - h * 3600_000);
@@ -87,7 +87,8 @@ describe('OTP maintenance', () => {
       const guards = {
         recentFailure: uniquePhone(),
         locked: uniquePhone(),
-        oldUnlocked: uniquePhone(),
+        lockoutOver: uniquePhone(),
+        succeeded: uniquePhone(),
       };
       await withDb(async (db) => {
         const counter = (key: string, at: Date) =>
@@ -105,12 +106,15 @@ describe('OTP maintenance', () => {
           );
         // 19 consecutive failures two hours ago: one more would lock the phone, so it stays.
         await guard(guards.recentFailure, hours(2), null, 19);
-        // Locked out (the lockout was re-armed long after its last update would allow deletion).
+        // Locked out, the lockout still running.
         await guard(guards.locked, hours(30), new Date(Date.now() + 3600_000), 20);
-        // Its last failure is older than OTP_LOCKOUT_SECONDS and no lockout runs: it may go.
-        await guard(guards.oldUnlocked, hours(25), hours(1), 20);
+        // Its lockout is over, but the count stands until a success (Decision 3): one more wrong
+        // code must re-arm the lockout, so erasing the row would hand out a fresh budget.
+        await guard(guards.lockoutOver, hours(25), hours(1), 20);
+        // A success reset it more than an hour ago: nothing left that counts.
+        await guard(guards.succeeded, hours(2), null, 0);
       });
-      const swept = await t.app.get(DeliveryRepository).sweep(new Date(), 24, 86_400);
+      const swept = await t.app.get(DeliveryRepository).sweep(new Date(), 24);
       expect(swept).toMatchObject({ sendCounters: 1, verifyGuards: 1 });
       const left = await withDb(async (db) => ({
         counters: (
@@ -125,7 +129,7 @@ describe('OTP maintenance', () => {
         ).rows.map((r) => r.phone),
       }));
       expect(left.counters).toEqual([keys.fresh]);
-      expect(left.guards.sort()).toEqual([guards.recentFailure, guards.locked].sort());
+      expect(left.guards.sort()).toEqual([guards.recentFailure, guards.locked, guards.lockoutOver].sort());
     } finally {
       await t.close();
     }

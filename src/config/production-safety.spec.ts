@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-// @ts-expect-error: a plain ES module build script without type declarations
-import { generated, OUTPUT } from '../../scripts/published-values.mjs';
-import { CALLBACK_SECRETS, productionConfigProblem } from './production-safety.js';
+import * as script from '../../scripts/published-values.mjs';
+import { CALLBACK_SECRETS, MIN_STEM_LENGTH, productionConfigProblem, stemOf } from './production-safety.js';
 
 const secret = () => randomBytes(33).toString('base64url');
 
@@ -21,8 +20,8 @@ function safeEnv(): NodeJS.ProcessEnv {
 
 describe('published values (built into the service from .env.example, docker-compose.yml, deploy/)', () => {
   it(`${'src/config/published-values.generated.ts'} is current (run node scripts/published-values.mjs)`, () => {
-    const committed = readFileSync(join(process.cwd(), OUTPUT as string), 'utf8');
-    expect(committed).toBe((generated as () => string)());
+    const committed = readFileSync(join(process.cwd(), script.OUTPUT), 'utf8');
+    expect(committed).toBe(script.generated());
   });
 });
 
@@ -62,6 +61,27 @@ describe('productionConfigProblem', () => {
       { OTP_HASH_SECRET: `${secret()},change-me-to-a-long-random-secret-of-32-chars-or-more` },
       'OTP_HASH_SECRET (entry 2) holds a value published',
     ],
+    // Variants of published values (review finding): another suffix, case or punctuation.
+    [
+      'the README key with another number',
+      { CLIENT_API_KEYS: 'prod:change-me-local-dev-key-0002' },
+      'CLIENT_API_KEYS (client prod) holds a value published',
+    ],
+    [
+      'the Secret template key with a suffix',
+      { CLIENT_API_KEYS: 'prod:CHANGE-ME-at-least-16-chars-2' },
+      'CLIENT_API_KEYS (client prod) holds a value published',
+    ],
+    [
+      'the compose hash secret in upper case with a "!"',
+      { OTP_HASH_SECRET: 'CHANGE-ME-TO-A-LONG-RANDOM-SECRET-OF-32-CHARS-OR-MORE!' },
+      'OTP_HASH_SECRET holds a value published',
+    ],
+    [
+      'a placeholder inside an otherwise long secret',
+      { METRICS_TOKEN: `${secret()}-changeme` },
+      'METRICS_TOKEN holds a value published',
+    ],
   ])('refuses a published value (%s)', (_name, override, line) => {
     expect(productionConfigProblem({ ...safeEnv(), ...override })).toContain(line);
   });
@@ -98,5 +118,14 @@ describe('productionConfigProblem', () => {
       enosend: ['ENOSEND_WEBHOOK_SECRET'],
       meta: ['META_APP_SECRET', 'META_WEBHOOK_VERIFY_TOKEN'],
     });
+  });
+});
+
+describe('stems of published values', () => {
+  it('are computed alike by the build script and the service', () => {
+    for (const v of ['change-me-local-dev-key-0001', 'CHANGE-ME-at-least-16-chars-2', 'Abc!!', 'x9y8', '']) {
+      expect(stemOf(v)).toBe(script.stemOf(v));
+    }
+    expect(MIN_STEM_LENGTH).toBe(script.MIN_STEM_LENGTH);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PUBLISHED_VALUE_DIGESTS } from './published-values.generated.js';
+import { PUBLISHED_STEM_DIGESTS, PUBLISHED_VALUE_DIGESTS } from './published-values.generated.js';
 
 /**
  * What NODE_ENV=production refuses at start-up (shared/docs API.md A4 and Decision 6). Each rule
@@ -47,8 +47,25 @@ const SECRET_RULES: readonly SecretRule[] = [
 
 const GENERATE = 'generate one, e.g. `openssl rand -base64 48`';
 
-function isPublished(value: string): boolean {
-  return PUBLISHED_VALUE_DIGESTS.has(createHash('sha256').update(value, 'utf8').digest('hex'));
+/** Same as scripts/published-values.mjs: stems shorter than this are not compared. */
+export const MIN_STEM_LENGTH = 12;
+/** Lower case, trailing digits and punctuation removed (as scripts/published-values.mjs `stemOf`). */
+export function stemOf(value: string): string {
+  return value.toLowerCase().replace(/[^a-z]+$/, '');
+}
+/** Placeholder words of templates and tutorials: a secret that contains one was never generated. */
+const PLACEHOLDER = /change[-_ .]?me|replace[-_ .]?me|your[-_ .]?secret/i;
+
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
+
+/**
+ * A published value (exactly), one copied with another suffix or case (`…-0002`, `…!`, upper case:
+ * same stem), or a placeholder (`change-me`): every one of them is a secret an attacker can guess.
+ */
+export function isPublished(value: string): boolean {
+  if (PUBLISHED_VALUE_DIGESTS.has(sha256(value)) || PLACEHOLDER.test(value)) return true;
+  const stem = stemOf(value);
+  return stem.length >= MIN_STEM_LENGTH && PUBLISHED_STEM_DIGESTS.has(sha256(stem));
 }
 
 function list(value: string | undefined): string[] {

@@ -369,7 +369,7 @@ export class DeliveryRepository {
    * cascade), old idempotency keys and webhook receipts, and jobs that failed for good (marking
    * their codes' delivery failed, so no undelivered send stays invisible).
    */
-  async sweep(now: Date, retentionHours: number, lockoutSeconds: number): Promise<Record<string, number>> {
+  async sweep(now: Date, retentionHours: number): Promise<Record<string, number>> {
     const before = new Date(now.getTime() - retentionHours * 3600_000);
     const deadJobs = await this.prisma.$queryRaw<{ key: string | null }[]>`
       DELETE FROM graphile_worker._private_jobs WHERE attempts >= max_attempts AND locked_at IS NULL RETURNING key`;
@@ -381,17 +381,19 @@ export class DeliveryRepository {
     const keys = await this.prisma.$executeRaw`DELETE FROM idempotency_keys WHERE expires_at < ${now}`;
     const receipts = await this.prisma.$executeRaw`
       DELETE FROM webhook_receipts WHERE received_at < ${new Date(now.getTime() - 3600_000)}`;
-    // Per-phone limit rows (API.md A2, Decision 3): a send counter only once its whole rolling hour
-    // has passed; a verify guard only once its lockout is over and its last failure is older than
-    // OTP_LOCKOUT_SECONDS (and than the hour its wrong codes count in), so retention never resets a
-    // running window, a lockout, or a consecutive-failure count that could still arm one soon.
+    // Per-phone limit rows (API.md A2, Decision 3). A send counter goes once its whole rolling hour
+    // has passed. A verify guard goes only when it holds nothing that still counts: no consecutive
+    // failure (that count resets only on a success, and after the cap each failure re-arms the
+    // lockout, so erasing it would hand an attacker a fresh budget), no wrong code in the last hour
+    // and no running lockout. Guards exist only for (client, phone)s that typed wrong codes against
+    // real, rate-limited sends, so keeping the failing ones stays bounded.
     const hourAgo = new Date(now.getTime() - 3600_000);
     const sendCounters = await this.prisma.$executeRaw`
       DELETE FROM phone_send_counters WHERE updated_at < ${hourAgo}`;
-    const guardsBefore = new Date(now.getTime() - Math.max(lockoutSeconds, 3600) * 1000);
     const verifyGuards = await this.prisma.$executeRaw`
       DELETE FROM verify_guards
-      WHERE updated_at < ${guardsBefore} AND (locked_until IS NULL OR locked_until < ${now})`;
+      WHERE consecutive_failures = 0 AND updated_at < ${hourAgo}
+        AND (locked_until IS NULL OR locked_until < ${now})`;
     return {
       codes,
       idempotencyKeys: keys,

@@ -187,11 +187,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       [FALLBACK_TASK]: (payload) => this.delivery.fallback(payload as FallbackPayload),
       [RETENTION_TASK]: async () => {
         const released = await this.repository.releaseStaleLocks(this.config.lockTimeoutSeconds);
-        const swept = await this.repository.sweep(
-          this.clock.now(),
-          this.otp.retentionHours,
-          this.otp.lockoutSeconds,
-        );
+        const swept = await this.repository.sweep(this.clock.now(), this.otp.retentionHours);
         if (released > 0 || Object.values(swept).some((n) => n > 0))
           this.logger.log({ released, ...swept }, 'retention sweep');
       },

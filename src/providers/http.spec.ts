@@ -89,6 +89,11 @@ describe('body helpers', () => {
     expect(errorCodeOf({ error: 'Number +233200000000 is not on WhatsApp' })).toBeUndefined();
     expect(errorCodeOf('invalid_number')).toBeUndefined();
     expect(safeCode('a'.repeat(65))).toBeUndefined();
+    // A provider echoing the number as its "code" (review finding): never stored or logged.
+    expect(errorCodeOf({ error: '233241234567' })).toBeUndefined();
+    expect(errorCodeOf({ error: { code: 233241234567 } })).toBeUndefined();
+    expect(errorCodeOf({ error: 'number_233241234567_invalid' })).toBeUndefined();
+    expect(errorCodeOf({ error: { code: 131026 } })).toBe('131026');
   });
 
   it.each([

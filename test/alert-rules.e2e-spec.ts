@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { MetricsService } from '../src/metrics/metrics.service.js';
+import { findPromtool } from './helpers/promtool.js';
 
 const DIR = join(process.cwd(), 'deploy', 'prometheus');
 const RULES = join(DIR, 'alerts.yml');
@@ -11,21 +12,7 @@ interface Rules {
   groups: { name: string; rules: { alert: string; expr: string }[] }[];
 }
 
-/** promtool (Debian's `prometheus` package ships it): optional, its checks skip with a reason. */
-function findPromtool(): string | undefined {
-  const bin = [
-    process.env.PROMTOOL_BIN,
-    ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'promtool')),
-  ]
-    .filter((c): c is string => !!c)
-    .find((c) => existsSync(c));
-  if (!bin)
-    console.warn(
-      'promtool checks skipped: no promtool on PATH (apt-get install prometheus, or set PROMTOOL_BIN)',
-    );
-  return bin;
-}
-const promtool = findPromtool();
+const promtool = findPromtool('promtool checks');
 
 describe('deploy/prometheus alert rules', () => {
   const rules = parse(readFileSync(RULES, 'utf8')) as Rules;

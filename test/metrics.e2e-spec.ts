@@ -10,6 +10,7 @@ import { issuedCode } from './helpers/codes.js';
 import { uniquePhone, withDb } from './helpers/db.js';
 import { waitFor } from './helpers/wait.js';
 import { sinchHeaders, sinchReport } from './helpers/webhooks.js';
+import { findPromtool } from './helpers/promtool.js';
 
 type Body = Record<string, unknown>;
 
@@ -32,21 +33,7 @@ const REQUIRED = [
   'otp_provider_circuit_state',
 ];
 
-/** promtool (Debian's `prometheus` package ships it): optional, its tests skip with a reason. */
-function findPromtool(): string | undefined {
-  const bin = [
-    process.env.PROMTOOL_BIN,
-    ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'promtool')),
-  ]
-    .filter((c): c is string => !!c)
-    .find((c) => existsSync(c));
-  if (!bin)
-    console.warn(
-      'promtool tests skipped: no promtool on PATH (apt-get install prometheus, or set PROMTOOL_BIN)',
-    );
-  return bin;
-}
-const promtool = findPromtool();
+const promtool = findPromtool('promtool tests');
 
 const webhooksDir = join(process.cwd(), 'src', 'webhooks');
 const webhooksBuilt =

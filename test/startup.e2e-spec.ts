@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import pg from 'pg';
 import { freePort, logLinesOf, spawnService, waitForHttp, type ServiceProcess } from './helpers/process.js';
 
 // What an operator sees at start-up (issue 15): one line saying where the service listens and on
@@ -18,10 +20,45 @@ function noise(svc: ServiceProcess): { warnings: string[]; unstructured: string[
 const messages = (svc: ServiceProcess) =>
   svc.stdout.filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
 
+/**
+ * A database of this file's own, migrated like any: the shared test database holds other files'
+ * queued jobs, encrypted under their secrets, which this service's worker would pick up and fail
+ * to decrypt (an error line that is theirs, not start-up's).
+ */
+async function ownDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = process.env.TEST_DATABASE_ADMIN_URL as string;
+  const name = `${process.env.TEST_DATABASE_NAME as string}_startup`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 5000 });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`DROP DATABASE IF EXISTS "${name}"`);
+  await run(`CREATE DATABASE "${name}"`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  execFileSync('npm', ['run', '--silent', 'db:migrate'], {
+    env: { ...process.env, DATABASE_URL: url.toString() },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: 60_000,
+  });
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
 describe('start-up messages', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  beforeAll(async () => {
+    db = await ownDatabase();
+  }, 90_000);
+  afterAll(() => db.drop());
+
   it('prints no warnings, one start-up line (URL, database, providers, throttling store), no route lines', async () => {
     const port = await freePort();
-    const svc = spawnService({ LOG_LEVEL: 'info' }, port);
+    const svc = spawnService({ LOG_LEVEL: 'info', DATABASE_URL: db.url }, port);
     await waitForHttp(`${svc.url}/health/ready`);
     // The delivery worker starts after the server listens: wait for it, so its warnings would count.
     await waitForHttp(`${svc.url}/health/live`);
@@ -42,7 +79,10 @@ describe('start-up messages', () => {
   it('names Redis as the throttling store when REDIS_URL is set', async () => {
     const port = await freePort();
     // A Redis that is down is enough: the line reports the configuration.
-    const svc = spawnService({ LOG_LEVEL: 'info', REDIS_URL: 'redis://127.0.0.1:6390' }, port);
+    const svc = spawnService(
+      { LOG_LEVEL: 'info', REDIS_URL: 'redis://127.0.0.1:6390', DATABASE_URL: db.url },
+      port,
+    );
     await waitForHttp(`${svc.url}/health/live`);
     svc.child.kill('SIGTERM');
     await svc.exited;

@@ -25,7 +25,7 @@ const common = {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)(?<!\\.json)\\.js$': '$1',
     // CommonJS packages that require ESM-only NestJS: see test/setup/esm-interop.js.
-    ...esmInterop(['@nestjs/throttler', '@nest-lab/throttler-storage-redis']),
+    ...esmInterop(['@nestjs/throttler']),
   },
   transform: { '^.+\\.ts$': swc },
 };

@@ -1,5 +1,5 @@
 // Jest on Node 20 cannot `require()` an ES module, but two CommonJS packages we use
-// (@nestjs/throttler, @nest-lab/throttler-storage-redis) `require('@nestjs/common')`, which is
+// (@nestjs/throttler) `require('@nestjs/common')`, which is
 // ESM-only since NestJS 12. Node itself loads them fine (require(esm), Node >= 20.19), so only
 // the test runner needs help: this writes an ES-module copy of each package under
 // node_modules/.cache/jest-esm (once per installed version) and jest.config.js maps the package

@@ -51,7 +51,7 @@ const CONCERNS = [
     /^(pino|pino-http|nestjs-pino|pino-std-serializers|sonic-boom|fast-redact|@pinojs\/.*|thread-stream|on-exit-leak-free|quick-format-unescaped|safe-stable-stringify|atomic-sleep)$/,
   ],
   ['metrics (prom-client)', /^(prom-client|tdigest|bintrees)$/],
-  ['throttling', /^(@nestjs\/throttler|@nest-lab\/.*|app:throttling|ioredis)$/],
+  ['throttling', /^(@nestjs\/throttler|app:throttling|ioredis)$/],
   ['HTTP client to provider (axios)', /^(axios|follow-redirects|form-data|proxy-from-env)$/],
   ['app code (dist/)', /^app:/],
   ['crypto (node:crypto)', /^node:crypto$/],

@@ -11,7 +11,9 @@ import {
   configNamespaces,
   ConfigValidationError,
   providersConfig,
+  type ProvidersConfig,
   throttleConfig,
+  type ThrottleConfig,
 } from './config/index.js';
 import type { EmbeddedMode } from './embedded/embedded-mode.js';
 import { checkPortFree, listenErrorLine, startupLine } from './startup.js';
@@ -100,8 +102,8 @@ async function bootstrap(): Promise<void> {
       host: config.host,
       port: typeof address === 'object' && address ? address.port : config.port,
       database: embedded ? embedded.description : 'external PostgreSQL (DATABASE_URL)',
-      providers: providersConfig().chain,
-      redis: Boolean(throttleConfig().redisUrl),
+      providers: app.get<ProvidersConfig>(providersConfig.KEY).chain,
+      redis: Boolean(app.get<ThrottleConfig>(throttleConfig.KEY).redisUrl),
     }),
   );
 }

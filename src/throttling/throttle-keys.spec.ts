@@ -1,39 +1,7 @@
 import { deriveThrottleKeys } from '../common/crypto/secret-keys.js';
-import { clientIpOf, ipTracker, phoneOf, throttleKey } from './throttle-keys.js';
+import { clientIpOf, ipTracker, throttleKey } from './throttle-keys.js';
 
 describe('throttle keys', () => {
-  describe('phoneOf', () => {
-    it.each([
-      ['+233 20 000 0000', undefined],
-      ['0200000000', 'GH'],
-      ['020-000-0000', 'gh'],
-      ['00233200000000', undefined],
-      ['(020) 000 0000', 'GH'],
-    ])('%s (defaultCountry %s) is one E.164 number', (phone, defaultCountry) => {
-      expect(phoneOf({ body: { phone, defaultCountry } }, 'NG')?.e164).toBe('+233200000000');
-    });
-
-    it('falls back to OTP_DEFAULT_COUNTRY when the body names none', () => {
-      expect(phoneOf({ body: { phone: '0200000000' } }, 'GH')?.e164).toBe('+233200000000');
-    });
-
-    it.each([
-      ['no body', undefined],
-      ['an array body', ['+233200000000']],
-      ['a numeric phone', { phone: 233200000000 }],
-      ['a fixed line', { phone: '+233302212345' }],
-      ['letters', { phone: 'call me' }],
-      ['a national number without any country', { phone: '0200000000' }],
-      ['an unknown defaultCountry', { phone: '0200000000', defaultCountry: 'XX' }],
-    ])('is undefined for %s', (_label, body) => {
-      expect(phoneOf({ body })).toBeUndefined();
-    });
-
-    it('reports the country of the number', () => {
-      expect(phoneOf({ body: { phone: '+2348031234567' } })?.country).toBe('NG');
-    });
-  });
-
   describe('clientIpOf / ipTracker', () => {
     it('prefers a valid clientIp from the calling backend over the socket address', () => {
       expect(clientIpOf({ body: { clientIp: '203.0.113.9' }, ip: '10.0.0.1' })).toBe('203.0.113.9');

@@ -2,7 +2,6 @@ import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import { normalizeIp } from '@nestjs/throttler';
 import { clientIpOfRequest } from '../common/http/client-ip.js';
-import { normalisePhone, type NormalisedPhone } from '../common/phone/phone.js';
 
 /** Throttler names: each is a separate bucket, a metric label and the `details.throttler` of a 429. */
 export const SEND_PHONE = 'send-phone';
@@ -18,7 +17,7 @@ export const STORE_UNAVAILABLE = 'store-unavailable';
 export const HOUR_MS = 3_600_000;
 export const MINUTE_MS = 60_000;
 
-/** What the throttlers read from a request. Guards run before validation: nothing here is trusted. */
+/** What the request limits read from a request (after authentication and validation). */
 export interface ThrottledRequest {
   body?: unknown;
   ip?: string;
@@ -31,19 +30,6 @@ function bodyOf(req: ThrottledRequest): Record<string, unknown> {
   return typeof body === 'object' && body !== null && !Array.isArray(body)
     ? (body as Record<string, unknown>)
     : {};
-}
-
-/**
- * The request's phone, normalised exactly as OtpService does (the body's `defaultCountry`, else
- * OTP_DEFAULT_COUNTRY), so every spelling of a number lands in one bucket. Undefined when it does not
- * normalise: the phone throttlers then stand aside and validation or the service answers 400.
- */
-export function phoneOf(req: ThrottledRequest, defaultCountry?: string): NormalisedPhone | undefined {
-  const body = bodyOf(req);
-  if (typeof body.phone !== 'string') return undefined;
-  const country = typeof body.defaultCountry === 'string' ? body.defaultCountry : defaultCountry;
-  // Each throttler and the anti-pumping guard ask; normalisePhone remembers recent answers.
-  return normalisePhone(body.phone, country);
 }
 
 /**

@@ -38,6 +38,7 @@ export default {
       displayName: 'unit',
       roots: ['<rootDir>/src', '<rootDir>/prisma'],
       testMatch: ['**/*.spec.ts'],
+      globalSetup: '<rootDir>/test/setup/unit-setup.ts',
     },
     {
       ...common,

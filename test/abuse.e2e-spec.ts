@@ -2,7 +2,12 @@ import { OtpThrottlerStorage } from '../src/throttling/throttler-storage.js';
 import { startApp, type HttpResponse, type TestApp } from './helpers/app.js';
 import { issuedCode } from './helpers/codes.js';
 import { uniquePhone, withDb } from './helpers/db.js';
-import { deleteThrottleKeys, LOCAL_REDIS_URL, uniqueThrottlePrefix } from './helpers/redis-throttle.js';
+import {
+  deleteThrottleKeys,
+  itWithRedis,
+  LOCAL_REDIS_URL,
+  uniqueThrottlePrefix,
+} from './helpers/redis-throttle.js';
 import { TEST_ENV } from './setup/test-env.js';
 
 /**
@@ -464,7 +469,7 @@ describe('abuse: rotating OTP_HASH_SECRET resets no limit (finding 12, throttle 
   const prefix = uniqueThrottlePrefix();
   afterAll(() => deleteThrottleKeys(prefix));
 
-  it('per-IP buckets in Redis hold across `old` → `new,old` → `old,new`', async () => {
+  itWithRedis('per-IP buckets in Redis hold across `old` → `new,old` → `old,new`', async () => {
     const old = TEST_ENV.OTP_HASH_SECRET;
     const next = 'rotated-hash-secret-0123456789abcdefghijklmnopqrstuvwxyz';
     const env = {

@@ -244,7 +244,9 @@ describe('HTTP edge: /docs and /metrics exposure (API.md A4)', () => {
       const none = await traced(t, 'GET', '/metrics', { auth: false });
       expect([none.res.status, none.res.body]).toEqual([401, unauthorized]);
       expect(none.lines).toEqual([expect.objectContaining({ authFailure: 'missing_key' })]);
-      const wrong = await traced(t, 'GET', '/metrics', { auth: `${token.slice(0, -1)}x` });
+      const wrong = await traced(t, 'GET', '/metrics', {
+        auth: `${token.slice(0, -1)}${token.endsWith('x') ? 'y' : 'x'}`,
+      });
       expect([wrong.res.status, wrong.res.body]).toEqual([401, unauthorized]);
       expect(wrong.lines).toEqual([expect.objectContaining({ authFailure: 'unknown_token' })]);
       // A client API key is not the metrics token.

@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import pg from 'pg';
 import { freePort, logLinesOf, spawnService, waitForHttp, type ServiceProcess } from './helpers/process.js';
+import { createIsolatedDb, type IsolatedDb } from './helpers/reliability.js';
 
 // What an operator sees at start-up (issue 15): one line saying where the service listens and on
 // what, no warnings from our own defaults, one clear line for a busy port, short rate-limited
@@ -20,39 +19,13 @@ function noise(svc: ServiceProcess): { warnings: string[]; unstructured: string[
 const messages = (svc: ServiceProcess) =>
   svc.stdout.filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
 
-/**
- * A database of this file's own, migrated like any: the shared test database holds other files'
- * queued jobs, encrypted under their secrets, which this service's worker would pick up and fail
- * to decrypt (an error line that is theirs, not start-up's).
- */
-async function ownDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = process.env.TEST_DATABASE_ADMIN_URL as string;
-  const name = `${process.env.TEST_DATABASE_NAME as string}_startup`;
-  const run = async (sql: string) => {
-    const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 5000 });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`DROP DATABASE IF EXISTS "${name}"`);
-  await run(`CREATE DATABASE "${name}"`);
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  execFileSync('npm', ['run', '--silent', 'db:migrate'], {
-    env: { ...process.env, DATABASE_URL: url.toString() },
-    stdio: ['ignore', 'ignore', 'inherit'],
-    timeout: 60_000,
-  });
-  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
-}
-
 describe('start-up messages', () => {
-  let db: { url: string; drop: () => Promise<void> };
+  // A database of this file's own: the shared test database holds other files' queued jobs,
+  // encrypted under their secrets, which this service's worker would pick up and fail to decrypt
+  // (an error line that is theirs, not start-up's).
+  let db: IsolatedDb;
   beforeAll(async () => {
-    db = await ownDatabase();
+    db = await createIsolatedDb('startup');
   }, 90_000);
   afterAll(() => db.drop());
 

@@ -253,7 +253,8 @@ describe('reliability: worker processes that die or are stopped', () => {
       console.log(
         `recovery after kill -9 (default DELIVERY_LOCK_TIMEOUT_SECONDS): ${(recoveryMs / 1000).toFixed(1)} s from the kill to the provider`,
       );
-      expect(recoveryMs).toBeLessThan(30_000);
+      // The figure is printed for docs/reliability.md, not asserted (no timing assertions in tests);
+      // the bounded wait above is what fails when the code never arrives.
       await waitFor(async () => (await codeRow(id)).delivery_status === 'sent', { what: 'sent' });
       await waitFor(async () => (await jobOf(id)).length === 0, { what: 'the job to be gone' });
       expect(await attemptsOf(id)).toEqual([

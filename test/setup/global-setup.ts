@@ -100,7 +100,7 @@ async function postgresUnreachable(url: string): Promise<string | undefined> {
 }
 
 /** Sets TEST_REDIS_AVAILABLE for the test files (test/helpers/redis-throttle.ts). */
-async function checkRedis(): Promise<void> {
+export async function checkRedis(): Promise<void> {
   const url = process.env.TEST_REDIS_URL ?? DEFAULT_REDIS_URL;
   const problem = await redisProblem(url);
   process.env.TEST_REDIS_AVAILABLE = problem ? '0' : '1';

@@ -17,8 +17,16 @@ let checkout: string;
 
 beforeAll(() => {
   checkout = fs.mkdtempSync(path.join(os.tmpdir(), 'otp-checkout-'));
-  // As root the embedded server runs as the `postgres` user, which must reach .data/postgres.
+  // As root the embedded server runs as the `postgres` user, which must reach .data/postgres and
+  // the server binaries in the repository's node_modules (linked below): a clone in a 0700
+  // directory (mktemp -d) would hide them, so every directory above the repository gets o+x.
   fs.chmodSync(checkout, 0o755);
+  if (process.getuid?.() === 0) {
+    for (let dir = repo; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      const mode = fs.statSync(dir).mode;
+      if ((mode & 0o001) === 0) fs.chmodSync(dir, mode | 0o001);
+    }
+  }
   const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
     cwd: repo,
     encoding: 'utf8',

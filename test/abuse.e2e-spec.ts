@@ -299,6 +299,64 @@ describe('abuse: parallel guesses count exactly (Decision 2)', () => {
   });
 });
 
+describe('abuse: the verify limits are counted on the code rows (one row written per wrong code)', () => {
+  it('wrong codes under the cap write only their own code row: its failed_at, no verify_guards row', async () => {
+    const t = await startApp({ env: DEFAULTS });
+    try {
+      const phone = uniquePhone();
+      await wrongGuesses(t, phone, 4);
+      const rows = await withDb(async (db) => ({
+        failures: (
+          await db.query<{ n: number }>(
+            'SELECT cardinality(failed_at)::int AS n FROM one_time_codes WHERE phone = $1',
+            [phone],
+          )
+        ).rows.map((r) => r.n),
+        guards: (await db.query('SELECT 1 FROM verify_guards WHERE phone = $1', [phone])).rowCount,
+      }));
+      expect(rows).toEqual({ failures: [4], guards: 0 });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('parallel wrong codes against four purposes at once count exactly THROTTLE_VERIFY_PER_PHONE_HOUR', async () => {
+    const t = await startApp({
+      env: { ...DEFAULTS, THROTTLE_SEND_PER_PHONE_HOUR: '100', OTP_MAX_CONSECUTIVE_FAILURES: '100' },
+    });
+    try {
+      const phone = uniquePhone();
+      const purposes = ['login', 'signup', 'reset', 'payment'];
+      const wrong: Record<string, string> = {};
+      for (const purpose of purposes) {
+        const sent = await send(t, { phone, purpose });
+        expect(sent.status).toBe(202);
+        wrong[purpose] = wrongOf(await issuedCode(sent.body.id as string));
+      }
+      // 4 codes × 5 attempts could take 20 wrong codes; the (client, phone) takes 10 an hour.
+      const results = await Promise.all(
+        purposes.flatMap((purpose) =>
+          Array.from({ length: 8 }, () => verify(t, { phone, purpose, code: wrong[purpose] })),
+        ),
+      );
+      const codes = results.map((r) => r.body.code);
+      expect(codes.filter((c) => c === 'invalid_code')).toHaveLength(10);
+      expect(
+        codes.filter((c) => c !== 'invalid_code' && c !== 'rate_limited' && c !== 'max_attempts_reached'),
+      ).toEqual([]);
+      const stored = await withDb(async (db) =>
+        db.query<{ n: number }>(
+          'SELECT sum(cardinality(failed_at))::int AS n, sum(attempts)::int AS a FROM one_time_codes WHERE phone = $1',
+          [phone],
+        ),
+      );
+      expect(stored.rows[0]).toEqual({ n: 10, a: 10 });
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+});
+
 describe('abuse: rolling windows (finding 5)', () => {
   it('the per-phone send and verify limits count any 60-minute span, across a boundary', async () => {
     const t = await startApp({ env: DEFAULTS });

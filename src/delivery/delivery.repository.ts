@@ -376,24 +376,49 @@ export class DeliveryRepository {
     for (const { key } of deadJobs) {
       if (key && /^[0-9a-f-]{36}$/.test(key)) await this.markFailed(key, 'delivery_job_failed', now);
     }
-    const codes = await this.prisma.$executeRaw`
-      DELETE FROM one_time_codes WHERE created_at < ${before} AND (status <> 'pending' OR expires_at < ${now})`;
+    // The codes' wrong codes not yet folded into their (client, phone)'s verify guard are folded as
+    // the codes go, in the same statement: the consecutive-failure count (Decision 3) outlives them.
+    const [{ codes }] = await this.prisma.$queryRaw<{ codes: number }[]>`
+      WITH gone AS (
+        DELETE FROM one_time_codes WHERE created_at < ${before} AND (status <> 'pending' OR expires_at < ${now})
+        RETURNING client, phone, failed_at
+      ), failures AS (
+        SELECT client, phone, f FROM gone, unnest(gone.failed_at) AS f
+      ), guards AS (
+        SELECT g.client, g.phone, coalesce(g.counted_until, '-infinity') AS since FROM verify_guards AS g
+        WHERE (g.client, g.phone) IN (SELECT client, phone FROM failures) FOR UPDATE
+      ), uncounted AS (
+        SELECT f.client, f.phone, count(*)::int AS n FROM failures AS f
+        LEFT JOIN guards AS g ON g.client = f.client AND g.phone = f.phone
+        WHERE f.f > coalesce(g.since, '-infinity') GROUP BY f.client, f.phone
+      ), folded AS (
+        INSERT INTO verify_guards AS g (client, phone, consecutive_failures, updated_at)
+        SELECT client, phone, n, ${now} FROM uncounted
+        ON CONFLICT (client, phone) DO UPDATE SET
+          consecutive_failures = g.consecutive_failures + excluded.consecutive_failures, updated_at = excluded.updated_at
+      )
+      SELECT (SELECT count(*) FROM gone)::int AS codes`;
     const keys = await this.prisma.$executeRaw`DELETE FROM idempotency_keys WHERE expires_at < ${now}`;
     const receipts = await this.prisma.$executeRaw`
       DELETE FROM webhook_receipts WHERE received_at < ${new Date(now.getTime() - 3600_000)}`;
     // Per-phone limit rows (API.md A2, Decision 3). A send counter goes once its whole rolling hour
     // has passed. A verify guard goes only when it holds nothing that still counts: no consecutive
     // failure (that count resets only on a success, and after the cap each failure re-arms the
-    // lockout, so erasing it would hand an attacker a fresh budget), no wrong code in the last hour
-    // and no running lockout. Guards exist only for (client, phone)s that typed wrong codes against
-    // real, rate-limited sends, so keeping the failing ones stays bounded.
+    // lockout, so erasing it would hand an attacker a fresh budget), no running lockout, and no
+    // code left whose failures it discounts (created before its counted_until: without the row they
+    // would count again). Guards exist only for (client, phone)s that reached the cap or succeeded
+    // after wrong codes, so keeping the failing ones stays bounded.
     const hourAgo = new Date(now.getTime() - 3600_000);
     const sendCounters = await this.prisma.$executeRaw`
       DELETE FROM phone_send_counters WHERE updated_at < ${hourAgo}`;
     const verifyGuards = await this.prisma.$executeRaw`
-      DELETE FROM verify_guards
-      WHERE consecutive_failures = 0 AND updated_at < ${hourAgo}
-        AND (locked_until IS NULL OR locked_until < ${now})`;
+      DELETE FROM verify_guards AS g
+      WHERE g.consecutive_failures = 0 AND g.updated_at < ${hourAgo}
+        AND (g.locked_until IS NULL OR g.locked_until < ${now})
+        AND NOT EXISTS (
+          SELECT 1 FROM one_time_codes AS c
+          WHERE c.phone = g.phone AND c.client = g.client AND c.created_at <= g.counted_until
+            AND cardinality(c.failed_at) > 0)`;
     return {
       codes,
       idempotencyKeys: keys,

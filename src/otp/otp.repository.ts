@@ -32,7 +32,7 @@ export type IssueResult =
   /** The phone's send limit is reached; the sends of the window, oldest first, and who made them. */
   | { kind: 'limited'; sentAt: Date[]; sentBy: string[] };
 
-/** What verification reads in one statement: the client's newest code and the (client, phone)'s guard. */
+/** What verification reads in one statement: the client's newest code, the (client, phone)'s lockout and recent wrong codes. */
 export interface VerifyLookup {
   code?: CodeForVerify;
   /** Locked out after too many consecutive failures, until then (or undefined). */
@@ -113,7 +113,7 @@ export abstract class OtpRepository {
    * client's previous pending code, inserts the new one and enqueues its delivery, atomically.
    */
   abstract issue(code: NewCode, cooldownSeconds: number, limit: SendLimit): Promise<IssueResult>;
-  /** The client's newest code for the phone and purpose, with the (client, phone)'s verify guard. */
+  /** The client's newest code for the phone and purpose, with the (client, phone)'s lockout and recent wrong codes. */
   abstract findNewest(
     phone: string,
     purpose: string,
@@ -122,8 +122,9 @@ export abstract class OtpRepository {
   ): Promise<VerifyLookup>;
   /**
    * Counts one attempt and, when `matched`, marks the code used; only while it is pending,
-   * unexpired and under its attempt limit, and while the (client, phone)'s guard admits it. A wrong
-   * code also counts toward the verify limit and the consecutive failures; a right one resets them.
+   * unexpired and under its attempt limit, and while the (client, phone)'s limits admit it. A wrong
+   * code's time is kept on its code (the verify limit and the consecutive failures are counted from
+   * these); a right one resets the consecutive count.
    */
   abstract recordAttempt(
     code: { id: string; phone: string; client: string },

@@ -4,9 +4,11 @@
  * these statements.
  *
  * Per-phone limits live here, in PostgreSQL (API.md A2): checked and counted by the statement that
- * issues or checks a code, serialised per phone by the row lock of ON CONFLICT DO UPDATE on a
- * counter row (which, unlike a plain read, always sees the latest committed version), and rolling:
- * each counter row holds the times of the last hour's events (at most the limit), trimmed on write.
+ * issues or checks a code, serialised by row locks (which, unlike a plain read, always see the
+ * latest committed version), and rolling. Sends: a counter row per phone, locked by ON CONFLICT DO
+ * UPDATE, holds the times of the last hour's sends (at most the limit), trimmed on write. Verifies:
+ * each code row holds the times of its own wrong codes (failed_at), so a wrong code writes only the
+ * row it already updates; a verify_guards row is written only when a lockout arms or a count resets.
  */
 const VERIFY_COLUMNS = `c.id::text, c.phone, c.purpose, c.code_hash AS "codeHash", c.hash_key_id AS "hashKeyId",
   c.status::text, c.attempts, c.max_attempts AS "maxAttempts", c.expires_at AS "expiresAt"`;
@@ -80,74 +82,102 @@ export const SEND_WINDOW = {
 
 /**
  * $1 phone, $2 purpose, $3 client, $4 window start. Always one row: the client's newest code for
- * phone + purpose (null columns when there is none) and the (client, phone)'s verify guard.
+ * phone + purpose (null columns when there is none), the (client, phone)'s lockout, and the times
+ * of its wrong codes in the window, read from the failed_at of its codes (a failure falls within
+ * its code's life, so only codes that expire after the window start can hold one).
  */
 export const FIND_NEWEST = {
-  name: 'otp_find_newest_v2',
+  name: 'otp_find_newest_v3',
   text: `
-    SELECT ${VERIFY_COLUMNS}, g.locked_until AS "lockedUntil",
-           coalesce(ARRAY(SELECT f FROM unnest(g.failures) AS f WHERE f > $4 ORDER BY f), '{}') AS "recentFailures"
+    SELECT ${VERIFY_COLUMNS},
+           (SELECT g.locked_until FROM verify_guards AS g WHERE g.client = $3 AND g.phone = $1) AS "lockedUntil",
+           ARRAY(SELECT f FROM one_time_codes AS w, unnest(w.failed_at) AS f
+                 WHERE w.phone = $1 AND w.client = $3 AND w.expires_at > $4 AND f > $4 ORDER BY f) AS "recentFailures"
     FROM (SELECT 1) AS one
     LEFT JOIN LATERAL (
       SELECT * FROM one_time_codes WHERE phone = $1 AND client = $3 AND purpose = $2 ORDER BY created_at DESC LIMIT 1
-    ) AS c ON true
-    LEFT JOIN verify_guards AS g ON g.client = $3 AND g.phone = $1`,
+    ) AS c ON true`,
 };
 
 /**
  * $1 id, $2 matched, $3 now, $4 client, $5 phone, $6 window start, $7 per-(client, phone) verify
  * limit (0 = off), $8 OTP_MAX_CONSECUTIVE_FAILURES, $9 lockout end (now + OTP_LOCKOUT_SECONDS).
- *  1. `target`: the code can still take a try (else nothing is counted: not_found, expired, burnt);
- *     FOR UPDATE waits for a parallel attempt and re-reads the row's latest version, so parallel
- *     wrong guesses count on the guard exactly as many times as the code takes them;
- *  2. `guard`: the (client, phone)'s row is locked and, unless locked out or at the verify limit,
- *     counts a wrong code (window + consecutive count; the cap arms, or re-arms, the lockout) or
- *     resets the consecutive count on a right one. A right code with no row skips it (`skip`).
- *  3. `updated`: the attempt is counted on the code, and a right code marks it verified.
+ * A wrong code writes one row, its own: the time goes into the code's failed_at, and the limits
+ * are counted from there (API.md A2, Decision 3).
+ *  1. `mine`: the (client, phone)'s codes that can still take a try or hold a failure of the
+ *     window, locked in id order (no deadlock between two attempts), each read at its latest
+ *     version: parallel attempts on one code, or on the codes of two purposes, are serialised, so
+ *     the window and the consecutive count are exact;
+ *  2. `g`: the (client, phone)'s guard, latest version: consecutive failures folded up to
+ *     counted_until, and a lockout;
+ *  3. `tally`: wrong codes in the window, and consecutive failures = the guard's + the codes'
+ *     failures after counted_until (older codes cannot change: they expired before the window);
+ *  4. `open`: the code can take a try, no lockout runs, the window is not full; `admit`: and, for
+ *     a wrong code, the cap is not already reached with no guard row (a parallel attempt armed the
+ *     lockout in a row this snapshot cannot see, or the cap was lowered);
+ *  5. `guard`: written only when a wrong code reaches the cap (arms or re-arms the lockout,
+ *     folding the count at now) or a right code resets a count above zero;
+ *  6. `updated`: the attempt is counted on the code (a wrong one's time into failed_at), a right
+ *     code marks it verified.
  */
 export const RECORD_ATTEMPT = {
-  name: 'otp_record_attempt_v2',
+  name: 'otp_record_attempt_v3',
   text: `
-    WITH target AS (
-      SELECT 1 FROM one_time_codes
+    WITH mine AS (
+      SELECT id, status, attempts, max_attempts, expires_at, failed_at FROM one_time_codes
+      WHERE phone = $5 AND client = $4 AND expires_at > $6::timestamptz
+      ORDER BY id FOR UPDATE
+    ), target AS (
+      SELECT 1 FROM mine
       WHERE id = $1::uuid AND status = 'pending' AND attempts < max_attempts AND expires_at > $3::timestamptz
-      FOR UPDATE
-    ), skip AS (
-      SELECT 1 WHERE $2::boolean AND NOT EXISTS (SELECT 1 FROM verify_guards WHERE client = $4 AND phone = $5)
+    ), g AS (
+      SELECT consecutive_failures, coalesce(counted_until, '-infinity') AS since, locked_until
+      FROM verify_guards WHERE client = $4 AND phone = $5 FOR SHARE
+    ), tally AS (
+      SELECT (SELECT count(*) FROM mine, unnest(mine.failed_at) AS f WHERE f > $6::timestamptz) AS recent,
+             coalesce((SELECT consecutive_failures FROM g), 0)
+               + (SELECT count(*) FROM mine, unnest(mine.failed_at) AS f
+                  WHERE f > coalesce((SELECT since FROM g), '-infinity'))
+               + (SELECT count(*) FROM one_time_codes AS o, unnest(o.failed_at) AS f
+                  WHERE o.phone = $5 AND o.client = $4 AND o.expires_at <= $6::timestamptz
+                    AND f > coalesce((SELECT since FROM g), '-infinity')) AS consecutive,
+             EXISTS (SELECT 1 FROM g) AS guarded,
+             (SELECT locked_until FROM g) AS locked_until
+    ), verdict AS (
+      SELECT t.consecutive, t.guarded,
+             EXISTS (SELECT 1 FROM target) AND (t.locked_until IS NULL OR t.locked_until <= $3::timestamptz)
+               AND ($7::int = 0 OR t.recent < $7::int) AS open
+      FROM tally AS t
+    ), admit AS (
+      SELECT 1 FROM verdict AS v WHERE v.open AND ($2::boolean OR v.guarded OR v.consecutive < $8::int)
     ), guard AS (
-      INSERT INTO verify_guards AS g (client, phone, failures, consecutive_failures, locked_until, updated_at)
+      INSERT INTO verify_guards AS g (client, phone, consecutive_failures, counted_until, locked_until, updated_at)
       SELECT $4::text, $5::text,
-             CASE WHEN $2::boolean OR $7::int = 0 THEN '{}'::timestamptz[] ELSE ARRAY[$3::timestamptz] END,
-             CASE WHEN $2::boolean THEN 0 ELSE 1 END,
-             CASE WHEN NOT $2::boolean AND 1 >= $8::int THEN $9::timestamptz END,
+             CASE WHEN $2::boolean THEN 0
+                  WHEN EXISTS (SELECT 1 FROM admit) THEN v.consecutive + 1
+                  ELSE v.consecutive END,
+             $3::timestamptz,
+             CASE WHEN $2::boolean THEN NULL ELSE $9::timestamptz END,
              $3::timestamptz
-      FROM target WHERE NOT EXISTS (SELECT 1 FROM skip)
+      FROM verdict AS v
+      WHERE v.open AND CASE WHEN $2::boolean THEN v.consecutive > 0 ELSE v.consecutive + 1 >= $8::int END
       ON CONFLICT (client, phone) DO UPDATE SET
-        failures = ARRAY(SELECT f FROM unnest(g.failures) AS f WHERE f > $6 ORDER BY f)
-          || CASE WHEN $2::boolean OR $7::int = 0 THEN '{}'::timestamptz[] ELSE ARRAY[$3::timestamptz] END,
-        consecutive_failures = CASE WHEN $2::boolean THEN 0 ELSE g.consecutive_failures + 1 END,
-        locked_until = CASE WHEN $2::boolean THEN NULL
-                            WHEN g.consecutive_failures + 1 >= $8::int THEN $9::timestamptz
-                            ELSE g.locked_until END,
-        updated_at = $3
-      WHERE (g.locked_until IS NULL OR g.locked_until <= $3::timestamptz)
-        AND ($7::int = 0 OR (SELECT count(*) FROM unnest(g.failures) AS f WHERE f > $6) < $7::int)
-      RETURNING 1
+        consecutive_failures = excluded.consecutive_failures, counted_until = excluded.counted_until,
+        locked_until = excluded.locked_until, updated_at = excluded.updated_at
     ), updated AS (
       UPDATE one_time_codes SET
         attempts = attempts + 1,
+        failed_at = CASE WHEN $2::boolean THEN failed_at ELSE failed_at || $3::timestamptz END,
         status = CASE WHEN $2::boolean THEN 'verified'::"VerificationStatus"
                       WHEN attempts + 1 >= max_attempts THEN 'max_attempts_reached'::"VerificationStatus"
                       ELSE status END,
         used_at = CASE WHEN $2::boolean THEN $3::timestamptz ELSE used_at END
-      WHERE id = $1::uuid AND status = 'pending' AND attempts < max_attempts AND expires_at > $3::timestamptz
-        AND (EXISTS (SELECT 1 FROM guard) OR EXISTS (SELECT 1 FROM skip))
+      WHERE id = $1::uuid AND EXISTS (SELECT 1 FROM admit)
       RETURNING status::text, attempts, max_attempts AS "maxAttempts", used_at AS "usedAt",
         delivery_provider AS "deliveryProvider"
     )
     SELECT u.status, u.attempts, u."maxAttempts", u."usedAt", u."deliveryProvider",
-           EXISTS (SELECT 1 FROM target) AS usable,
-           EXISTS (SELECT 1 FROM guard) OR EXISTS (SELECT 1 FROM skip) AS admitted
+           EXISTS (SELECT 1 FROM target) AS usable, EXISTS (SELECT 1 FROM admit) AS admitted
     FROM (SELECT 1) AS one LEFT JOIN updated AS u ON true`,
 };
 export const FIND_BY_ID = {

@@ -21,6 +21,7 @@ import {
 } from './settings.mjs';
 import { fmt, log } from './util.mjs';
 
+/** One scenario's row of the results table (pg: the pgbench run it is compared with, if any). */
 function row(name, s, pg) {
   const r = (x) => `${fmt(x.lat.p50, 2)} / ${fmt(x.lat.p99, 2)} / ${fmt(x.lat.max, 1)}`;
   const errs = (x) => `${x.errors}/${x.unexpected}`;
@@ -39,6 +40,7 @@ function row(name, s, pg) {
   ];
 }
 
+/** A Markdown table, columns padded to their widest cell. */
 function table(headers, rows) {
   const w = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (r) => `| ${r.map((c, i) => String(c).padEnd(w[i])).join(' | ')} |`;
@@ -92,6 +94,7 @@ export function writeResults(run, { pg, svc, results, peakRss, workerPeakRss }) 
   }
 }
 
+/** Scenario by scenario: throughput against pgbench, latencies, errors, RSS, CPU, machine idle. */
 function resultsTable(results, pg) {
   const pgFor = {
     send: pg.send,
@@ -119,6 +122,7 @@ function resultsTable(results, pg) {
   );
 }
 
+/** The issue-8 targets as a checklist ([x] met, [ ] missed, [?] not measured). */
 function issue8Targets(results, pg, svc, peakRss) {
   const d = results.send?.delivery;
   const hang = results['send-hang'];
@@ -164,6 +168,7 @@ function issue8Targets(results, pg, svc, peakRss) {
   ];
 }
 
+/** How the run was made: machine, PostgreSQL, load, service settings, drain, idle share, wall time. */
 function resultsNotes({ started, migrateMs, build, serverSettings }, results, workerPeakRss) {
   const satDrain = results.send?.satDelivery ?? { waitedMs: 0, backlog: 0 };
   return [

@@ -5,7 +5,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { AuthenticatedRequest } from './common/auth/api-key.guard.js';
-import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { AllExceptionsFilter, answerOf } from './common/errors/all-exceptions.filter.js';
+import { DomainError } from './common/errors/domain-error.js';
 import { bindTrustProxy } from './common/http/client-ip.js';
 import { assertJsonRequest } from './common/http/content-type.js';
 import { answerMethodNotAllowed } from './common/http/method-not-allowed.js';
@@ -23,7 +24,7 @@ const WEBHOOKS_PREFIX = `/${WEBHOOKS_PATH}/`;
 /** Longest request target (path and query) served; longer is `414 uri_too_long`. */
 export const MAX_URL_LENGTH = 2048;
 
-const URI_TOO_LONG = { statusCode: 414, code: 'uri_too_long', message: 'The request URI is too long' };
+const URI_TOO_LONG = answerOf(new DomainError('uri_too_long')).body;
 
 /**
  * The HTTP adapter: Fastify, with the limits that keep hostile clients cheap. Shared by main.ts
@@ -61,7 +62,7 @@ export function createAdapter(config: AppConfig): FastifyAdapter {
         .send(
           error.code === 'FST_ERR_MAX_PARAM_LENGTH'
             ? URI_TOO_LONG
-            : { statusCode: 400, code: 'invalid_request', message: 'Malformed request URI' },
+            : answerOf(new DomainError('invalid_request', { message: 'malformedUri' })).body,
         );
     },
   });
@@ -76,13 +77,15 @@ export function createAdapter(config: AppConfig): FastifyAdapter {
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, reason, code, message] =
+  const [reason, refusal] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'Request Timeout', 'request_timeout', 'The request did not arrive within the time allowed']
+      ? ['Request Timeout', new DomainError('request_timeout')]
       : error.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'The request headers are too large']
-        : [400, 'Bad Request', 'invalid_request', 'Malformed HTTP request'];
-  const body = JSON.stringify({ statusCode: status, code, message });
+        ? ['Request Header Fields Too Large', new DomainError('headers_too_large')]
+        : ['Bad Request', new DomainError('invalid_request', { message: 'malformedHttp' })];
+  const { status, body: answer } = answerOf(refusal);
+  const { code } = refusal;
+  const body = JSON.stringify(answer);
   const requestId = randomUUID();
   PinoLogger.root?.warn({ reqId: requestId, statusCode: status, code }, 'request refused by the HTTP parser');
   if (socket.writable) {

@@ -423,7 +423,11 @@ describe('abuse: consecutive failures (A2, Decision 3, finding 5)', () => {
       const retryAfter = expectRefused(locked, 'too_many_failures');
       expect(retryAfter).toBeGreaterThan(590);
       expect(retryAfter).toBeLessThanOrEqual(600);
-      expectRefused(await send(t, { phone }), 'too_many_failures');
+      // A verify outcome on verify (`verified: false`), a plain refusal on send.
+      expect(locked.body).toMatchObject({ verified: false, details: { retryAfterSeconds: retryAfter } });
+      const lockedSend = await send(t, { phone });
+      expectRefused(lockedSend, 'too_many_failures');
+      expect(lockedSend.body).not.toHaveProperty('verified');
       // Another client's codes for the same phone are not locked.
       const globex = await send(t, { phone }, { auth: GLOBEX });
       expect(globex.status).toBe(202);

@@ -41,6 +41,7 @@ describe('foundation: HTTP contract, errors and health', () => {
       code: 'unauthorized',
       message: 'Missing or invalid API key',
     });
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
     const wrong = await t.request('POST', '/v1/otp/send', {
       body: { phone: '+233200000000' },
       auth: 'nope-nope-nope-nope',

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import type { ErrorCode } from '../common/errors/error-code.js';
-import { ERROR_EXAMPLES, ErrorResponse, VERIFY_NOT_FOUND_EXAMPLE } from '../otp/dto/error.response.js';
+import { type ErrorCode, errorExample, VERIFY_ANSWERS } from '../common/errors/error-code.js';
+import { ErrorResponse } from '../otp/dto/error.response.js';
 
 /** What a Retry-After header means, for the 429/503 answers that carry one. */
 export const RETRY_AFTER_HEADER = {
@@ -15,14 +15,15 @@ const WITH_RETRY_AFTER = new Set([429, 503]);
 /**
  * Documents the error answers of one route: one OpenAPI response per HTTP status, with the
  * ErrorResponse schema and one named example per error code, so /docs shows every code a client
- * must handle. `verify: true` uses verify's bodies (not_found is a 400 there, with `verified: false`).
+ * must handle, from the error catalogue. `verify: true` uses verify's answers (VERIFY_ANSWERS:
+ * not_found is a 400 there, outcomes carry `verified: false`).
  * Errors any route can answer (TRANSPORT_ERRORS in openapi.ts) and X-Request-Id are added to every
  * operation when the document is built.
  */
 export function ApiErrors(codes: ErrorCode[], options: { verify?: boolean } = {}): MethodDecorator {
   const byStatus = new Map<number, { code: ErrorCode; value: Record<string, unknown> }[]>();
   for (const code of codes) {
-    const value = options.verify && code === 'not_found' ? VERIFY_NOT_FOUND_EXAMPLE : ERROR_EXAMPLES[code];
+    const value = errorExample(code, options.verify ? VERIFY_ANSWERS : undefined);
     const list = byStatus.get(value.statusCode) ?? [];
     list.push({ code, value });
     byStatus.set(value.statusCode, list);

@@ -1,7 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { ERROR_STATUS, type ErrorCode } from '../common/errors/error-code.js';
-import { ERROR_EXAMPLES } from '../otp/dto/error.response.js';
+import { type ErrorCode, errorExample } from '../common/errors/error-code.js';
 import { serveSwaggerUi } from './swagger-ui.js';
 
 /** Name of the security scheme that @ApiBearerAuth(BEARER_AUTH) on the controllers refers to. */
@@ -109,8 +108,8 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
       if (!operation) continue;
       operation.security ??= [];
       for (const code of TRANSPORT_ERRORS) {
-        const example = ERROR_EXAMPLES[code];
-        const status = String(ERROR_STATUS[code]);
+        const example = errorExample(code);
+        const status = String(example.statusCode);
         operation.responses[status] ??= {
           description: `\`${code}\``,
           content: {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock/clock.js';
-import { ApiException } from '../common/errors/api.exception.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 
 const RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -46,19 +46,10 @@ export class IdempotencyService {
     const existing = await this.prisma.idempotencyKey.findUnique({ where: { client_key: { client, key } } });
     if (!existing) return this.claim(client, key, requestHash);
     if (existing.requestHash !== requestHash) {
-      throw new ApiException(
-        'idempotency_key_reused',
-        'This Idempotency-Key was used with a different request body',
-      );
+      throw new DomainError('idempotency_key_reused');
     }
     if (existing.state !== 'completed' || existing.responseStatus === null) {
-      throw new ApiException(
-        'idempotency_in_progress',
-        'A request with this Idempotency-Key is still being processed',
-        {
-          headers: { 'retry-after': '1' },
-        },
-      );
+      throw new DomainError('idempotency_in_progress', { retryAfterSeconds: 1 });
     }
     return { kind: 'replay', status: existing.responseStatus, body: existing.responseBody };
   }

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -10,7 +11,8 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiKeyGuard, type AuthenticatedRequest } from '../common/auth/api-key.guard.js';
-import { ApiException } from '../common/errors/api.exception.js';
+import type { ErrorAnswersRouteConfig } from '../common/errors/all-exceptions.filter.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { ApiErrors } from '../openapi/api-errors.decorator.js';
 import { BEARER_AUTH } from '../openapi/openapi.js';
 import { OtpStatusResponse } from './dto/otp-status.response.js';
@@ -94,7 +96,8 @@ export class OtpController {
       idempotencyKey !== undefined &&
       (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))
     ) {
-      throw new ApiException('invalid_request', 'Idempotency-Key must be 1-255 visible ASCII characters', {
+      throw new DomainError('invalid_request', {
+        message: 'idempotencyKey',
         details: { 'Idempotency-Key': 'must be 1-255 visible ASCII characters' },
       });
     }
@@ -136,6 +139,8 @@ export class OtpController {
   /** Check a code typed by the user. */
   @Post('verify')
   @HttpCode(200)
+  // Its outcomes carry `verified: false`, its not_found is a 400 (VERIFY_ANSWERS).
+  @RouteConfig({ errorAnswers: 'verify' } satisfies ErrorAnswersRouteConfig)
   @ApiOperation({
     summary: 'Check a code typed by the user',
     description:
@@ -172,7 +177,7 @@ export class OtpController {
       });
     } catch (error) {
       // A wrong code, or no usable code, counts per IP; a refusal by a per-phone limit does not.
-      if (!(error instanceof ApiException && COUNTED_VERIFY_OUTCOMES.has(error.code))) await ticket.refund();
+      if (!(error instanceof DomainError && COUNTED_VERIFY_OUTCOMES.has(error.code))) await ticket.refund();
       throw error;
     }
   }
@@ -185,7 +190,7 @@ export class OtpController {
   @ApiErrors(['unauthorized', 'not_found', 'internal_error', 'service_unavailable'])
   async get(@Param('id') id: string, @Req() req: AuthenticatedRequest) {
     const view = UUID.test(id) ? await this.status.view(id, req.client as string) : undefined;
-    if (!view) throw new ApiException('not_found', 'No verification with this id');
+    if (!view) throw new DomainError('not_found');
     return view;
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Clock } from '../common/clock/clock.js';
-import { ApiException } from '../common/errors/api.exception.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { isVerifyOutcome, type VerifyOutcome } from '../common/errors/error-code.js';
 import { maskPhone, type NormalisedPhone, normalisePhone } from '../common/phone/phone.js';
 import { otpConfig, type OtpConfig, throttleConfig, type ThrottleConfig } from '../config/index.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -71,7 +72,7 @@ export class OtpService {
   /** The number in E.164 with its country, or `400 invalid_phone`. */
   normalised(phone: string, defaultCountry?: string): NormalisedPhone {
     const normalised = normalisePhone(phone, defaultCountry ?? this.config.defaultCountry);
-    if (!normalised) throw new ApiException('invalid_phone', 'phone is not a valid mobile number');
+    if (!normalised) throw new DomainError('invalid_phone');
     return normalised;
   }
 
@@ -119,14 +120,10 @@ export class OtpService {
       const availableAt = result.lastIssuedAt.getTime() + this.config.resendCooldownSeconds * 1000;
       const retryAfter = Math.max(1, Math.ceil((availableAt - now.getTime()) / 1000));
       this.metrics.resendsRefused.inc();
-      throw new ApiException(
-        'resend_cooldown',
-        'A code was sent to this number moments ago; wait before resending',
-        {
-          headers: { 'retry-after': String(retryAfter) },
-          details: { retryAfterSeconds: retryAfter, resendAvailableAt: new Date(availableAt).toISOString() },
-        },
-      );
+      throw new DomainError('resend_cooldown', {
+        retryAfterSeconds: retryAfter,
+        details: { retryAfterSeconds: retryAfter, resendAvailableAt: new Date(availableAt).toISOString() },
+      });
     }
     this.logger.log(
       {
@@ -163,8 +160,9 @@ export class OtpService {
       this.metrics.verifications.inc({ outcome: 'verified' });
       return result;
     } catch (error) {
-      // Outcomes only (invalid_code, expired, not_found, max_attempts_reached); not bad input.
-      if (error instanceof ApiException && error.extra?.verified === false) {
+      // Outcomes only (VERIFY_OUTCOMES: a wrong, missing, expired or burnt code, a lockout); not
+      // bad input, not a rate limit.
+      if (error instanceof DomainError && isVerifyOutcome(error.code)) {
         this.metrics.verifications.inc({ outcome: error.code });
       }
       throw error;
@@ -184,7 +182,7 @@ export class OtpService {
     if (!row) {
       // Same work as a real comparison, so "no code" and "wrong code" cost alike.
       this.crypto.hasher.matches({ id: randomUUID(), phone, purpose }, request.code, '', '');
-      throw verifyError('not_found', 'No pending code for this phone and purpose');
+      throw verifyError('not_found');
     }
     const matched = this.crypto.hasher.matches(row, request.code, row.codeHash, row.hashKeyId);
     this.rejectIfUnusable(row, now);
@@ -203,7 +201,7 @@ export class OtpService {
       // Someone else changed the row between our read and our write: answer from its new state.
       const current = await this.repository.findById(row.id);
       if (current) this.rejectIfUnusable(current, now);
-      throw verifyError('not_found', 'No pending code for this phone and purpose');
+      throw verifyError('not_found');
     }
     const result = outcome.result;
     if (result.status === 'verified' && result.usedAt) {
@@ -215,7 +213,7 @@ export class OtpService {
     this.logger.log({ codeId: row.id, phoneMasked: maskPhone(phone), attemptsRemaining }, 'wrong code');
     // The guess that uses up the last attempt is still answered as what it was; the next one,
     // right or wrong, gets max_attempts_reached.
-    throw verifyError('invalid_code', 'The code is not correct', { attemptsRemaining });
+    throw verifyError('invalid_code', attemptsRemaining);
   }
 
   /**
@@ -225,7 +223,7 @@ export class OtpService {
    */
   private rejectIfGuarded(lookup: VerifyLookup, now: Date, log: Record<string, unknown>): void {
     if (lookup.lockedUntil && lookup.lockedUntil.getTime() > now.getTime()) {
-      throw this.tooManyFailures(lookup.lockedUntil, now, log, { verified: false });
+      throw this.tooManyFailures(lookup.lockedUntil, now, log);
     }
     const limit = this.throttle.verifyPerPhoneHour;
     const failures = lookup.recentFailures;
@@ -236,43 +234,33 @@ export class OtpService {
     }
   }
 
-  private tooManyFailures(
-    lockedUntil: Date,
-    now: Date,
-    log: Record<string, unknown>,
-    extra: Record<string, unknown> = {},
-  ): ApiException {
+  private tooManyFailures(lockedUntil: Date, now: Date, log: Record<string, unknown>): DomainError {
     const seconds = Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000));
     this.metrics.throttled.inc({ throttler: 'too-many-failures' });
     this.logger.warn({ ...log, retryAfterSeconds: seconds }, 'refused: too many consecutive failures');
-    return new ApiException('too_many_failures', 'Too many wrong codes for this number; retry later', {
-      headers: { 'retry-after': String(seconds) },
+    return new DomainError('too_many_failures', {
+      retryAfterSeconds: seconds,
       details: { retryAfterSeconds: seconds },
-      extra,
     });
   }
 
   private rejectIfUnusable(row: CodeForVerify, now: Date): void {
     if (row.status === 'verified' || row.status === 'canceled') {
-      throw verifyError('not_found', 'No pending code for this phone and purpose');
+      throw verifyError('not_found');
     }
     if (row.status === 'max_attempts_reached' || row.attempts >= row.maxAttempts) {
-      throw verifyError('max_attempts_reached', 'Too many wrong codes; request a new one');
+      throw verifyError('max_attempts_reached');
     }
     if (row.status === 'expired' || row.expiresAt.getTime() <= now.getTime()) {
-      throw verifyError('expired', 'The code has expired; request a new one');
+      throw verifyError('expired');
     }
   }
 }
 
+/** A verify outcome; how verify answers it (`verified: false`, not_found as 400) is VERIFY_ANSWERS. */
 function verifyError(
-  code: 'not_found' | 'expired' | 'invalid_code' | 'max_attempts_reached',
-  message: string,
-  extra: Record<string, unknown> = {},
-): ApiException {
-  // API.md: verify's not_found is a 400 (the route exists; the code does not).
-  return new ApiException(code, message, {
-    status: code === 'not_found' ? 400 : undefined,
-    extra: { verified: false, ...extra },
-  });
+  code: Exclude<VerifyOutcome, 'too_many_failures'>,
+  attemptsRemaining?: number,
+): DomainError {
+  return new DomainError(code, { attemptsRemaining });
 }

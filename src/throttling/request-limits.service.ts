@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ApiException } from '../common/errors/api.exception.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { deriveThrottleKeys } from '../common/crypto/secret-keys.js';
 import { maskPhone, type NormalisedPhone } from '../common/phone/phone.js';
 import { otpConfig, type OtpConfig, throttleConfig, type ThrottleConfig } from '../config/index.js';
@@ -74,9 +74,7 @@ export class RequestLimits {
       if (allowed.length > 0 && !allowed.includes(country)) {
         this.metrics.throttled.inc({ throttler: COUNTRY_NOT_ALLOWED });
         this.logger.warn({ ...log, country, throttler: COUNTRY_NOT_ALLOWED }, 'refused: country not allowed');
-        throw new ApiException('country_not_allowed', 'Codes cannot be sent to numbers of this country', {
-          details: { country },
-        });
+        throw new DomainError('country_not_allowed', { details: { country } });
       }
       const countryLimit = this.config.countryHourlyLimits[country] ?? this.config.countryHourlyLimits['*'];
       if (countryLimit !== undefined) {
@@ -128,8 +126,9 @@ export class RequestLimits {
           if (!(error instanceof ThrottleStoreUnavailableError)) throw error;
           this.metrics.throttled.inc({ throttler: STORE_UNAVAILABLE });
           this.logger.warn({ ...log, throttler: limit.name }, 'refused: throttler store unavailable');
-          throw new ApiException('service_unavailable', 'Rate limiting is unavailable; retry later', {
-            headers: { 'retry-after': '5' },
+          throw new DomainError('service_unavailable', {
+            message: 'rateLimiting',
+            retryAfterSeconds: 5,
             details: { throttler: limit.name },
           });
         }

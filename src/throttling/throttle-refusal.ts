@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import { ApiException } from '../common/errors/api.exception.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 
 /** `429 rate_limited` with Retry-After (whole seconds, at least 1), counted and logged. */
@@ -9,12 +9,12 @@ export function refuse(
   name: string,
   retryAfterSeconds: number,
   log: Record<string, unknown>,
-): ApiException {
+): DomainError {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
   metrics.throttled.inc({ throttler: name });
   logger.warn({ ...log, throttler: name, retryAfterSeconds: seconds }, 'refused: rate limited');
-  return new ApiException('rate_limited', 'Too many requests; retry later', {
-    headers: { 'retry-after': String(seconds) },
+  return new DomainError('rate_limited', {
+    retryAfterSeconds: seconds,
     details: { throttler: name, retryAfterSeconds: seconds },
   });
 }

@@ -2,7 +2,7 @@ import { Controller, Get, Header, HttpCode, Inject, Logger, Post, Req, UseGuards
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ApiException } from '../common/errors/api.exception.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { webhooksConfig, type WebhooksConfig } from '../config/index.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ApiErrors } from '../openapi/api-errors.decorator.js';
@@ -62,10 +62,10 @@ export class MetaWebhooksController {
       const reason = this.config.metaVerifyTokens.length === 0 ? 'not_configured' : 'bad_verify_token';
       this.metrics.webhookRejects.inc({ provider: 'meta', reason });
       this.logger.warn({ provider: 'meta', reason }, 'webhook subscription refused');
-      throw new ApiException('forbidden', 'Wrong verify token or mode');
+      throw new DomainError('forbidden');
     }
     if (typeof challenge !== 'string' || !CHALLENGE.test(challenge)) {
-      throw new ApiException('invalid_request', 'hub.challenge is missing or malformed');
+      throw new DomainError('invalid_request', { message: 'challenge' });
     }
     this.logger.log({ provider: 'meta' }, 'webhook subscription verified');
     return challenge;

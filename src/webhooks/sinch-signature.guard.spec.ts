@@ -1,6 +1,7 @@
 import { type ExecutionContext, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock/clock.js';
-import { ApiException } from '../common/errors/api.exception.js';
+import { answerOf } from '../common/errors/all-exceptions.filter.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import type { WebhooksConfig } from '../config/index.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { SinchSignatureGuard } from './sinch-signature.guard.js';
@@ -76,9 +77,11 @@ describe('SinchSignatureGuard', () => {
   }
 
   async function rejection(sut: SinchSignatureGuard, request: Partial<WebhookRequest>): Promise<string> {
-    await expect(sut.canActivate(contextOf(request))).rejects.toMatchObject({
-      code: 'invalid_signature',
+    const error = await sut.canActivate(contextOf(request)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    expect(answerOf(error as DomainError)).toMatchObject({
       status: 401,
+      body: { code: 'invalid_signature' },
     });
     // A fresh registry per test: exactly one reject counted, under its reason.
     const { values } = await metrics.webhookRejects.get();
@@ -147,8 +150,8 @@ describe('SinchSignatureGuard', () => {
     const error = await guard()
       .canActivate(contextOf(signed('nope')))
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ApiException);
-    expect((error as ApiException).body()).toEqual({
+    expect(error).toBeInstanceOf(DomainError);
+    expect(answerOf(error as DomainError).body).toEqual({
       statusCode: 401,
       code: 'invalid_signature',
       message: 'Missing or invalid webhook signature',

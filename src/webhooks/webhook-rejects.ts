@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ApiException } from '../common/errors/api.exception.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { RejectReason, WebhookProvider } from './webhook-request.js';
 
@@ -16,6 +16,6 @@ export class WebhookRejects {
   reject(provider: WebhookProvider, reason: RejectReason): never {
     this.metrics.webhookRejects.inc({ provider, reason });
     this.logger.warn({ provider, reason }, 'webhook rejected');
-    throw new ApiException('invalid_signature', 'Missing or invalid webhook signature');
+    throw new DomainError('invalid_signature');
   }
 }

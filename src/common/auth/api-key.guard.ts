@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { appConfig, type AppConfig } from '../../config/index.js';
-import { ApiException } from '../errors/api.exception.js';
+import { DomainError } from '../errors/domain-error.js';
 import { assertJsonRequest } from '../http/content-type.js';
 
 /** Why a request was not authenticated: logged on its access line, never with key material. */
@@ -47,9 +47,7 @@ export class ApiKeyGuard implements CanActivate {
     }
     if (!name) {
       request.authFailure = bearer.failure ?? 'unknown_key';
-      throw new ApiException('unauthorized', 'Missing or invalid API key', {
-        headers: { 'www-authenticate': 'Bearer' },
-      });
+      throw new DomainError('unauthorized');
     }
     request.client = name;
     assertJsonRequest(request.headers);

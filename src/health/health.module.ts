@@ -2,12 +2,12 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DatabaseHealthIndicator } from './database.health.js';
 import { HealthController } from './health.controller.js';
-import { EnoSendHealthIndicator } from '../webhooks/enosend.health.js';
-import { ProviderStateRepository } from '../webhooks/provider-state.repository.js';
+import { WebhooksModule } from '../webhooks/index.js';
 
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
+  // EnoSendHealthIndicator (and the ProviderStateRepository it reads) come from WebhooksModule.
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), WebhooksModule],
   controllers: [HealthController],
-  providers: [DatabaseHealthIndicator, EnoSendHealthIndicator, ProviderStateRepository],
+  providers: [DatabaseHealthIndicator],
 })
 export class HealthModule {}

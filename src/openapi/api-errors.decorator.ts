@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import type { ErrorCode } from '../common/errors/error-code.js';
-import { ERROR_EXAMPLES, ErrorResponse, VERIFY_NOT_FOUND_EXAMPLE } from '../otp/dto/error.response.js';
+import type { ErrorCode } from '../common/index.js';
+import { ERROR_EXAMPLES, ErrorResponse, VERIFY_NOT_FOUND_EXAMPLE } from './error.response.js';
 
 /** What a Retry-After header means, for the 429/503 answers that carry one. */
 export const RETRY_AFTER_HEADER = {

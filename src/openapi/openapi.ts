@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { ERROR_STATUS, type ErrorCode } from '../common/errors/error-code.js';
-import { ERROR_EXAMPLES } from '../otp/dto/error.response.js';
+import { ERROR_STATUS, type ErrorCode } from '../common/index.js';
+import { ERROR_EXAMPLES } from './error.response.js';
 import { serveSwaggerUi } from './swagger-ui.js';
 
 /** Name of the security scheme that @ApiBearerAuth(BEARER_AUTH) on the controllers refers to. */

@@ -1,13 +1,15 @@
 /**
  * The SQL of every send and verify, run as named prepared statements (PrismaService.hot). A module
- * of its own, without imports, so the benchmark's bare server (bench/bare-server.mjs) runs exactly
- * these statements.
+ * of its own, importing only the queue's constants-only contract, so the benchmark's bare server
+ * (bench/bare-server.mjs) runs exactly these statements.
  *
  * Per-phone limits live here, in PostgreSQL (API.md A2): checked and counted by the statement that
  * issues or checks a code, serialised per phone by the row lock of ON CONFLICT DO UPDATE on a
  * counter row (which, unlike a plain read, always sees the latest committed version), and rolling:
  * each counter row holds the times of the last hour's events (at most the limit), trimmed on write.
  */
+import { DELIVER_OTP_MAX_ATTEMPTS, enqueueJobSql } from '../delivery/queue/index.js';
+
 const VERIFY_COLUMNS = `c.id::text, c.phone, c.purpose, c.code_hash AS "codeHash", c.hash_key_id AS "hashKeyId",
   c.status::text, c.attempts, c.max_attempts AS "maxAttempts", c.expires_at AS "expiresAt"`;
 
@@ -62,7 +64,7 @@ export const ISSUE = {
       FROM go, (SELECT count(*) AS n FROM canceled) AS c
       RETURNING id
     ), job AS (
-      SELECT graphile_worker.add_job($12::text, $13::json, job_key => $1::text, max_attempts => 10) AS j
+      SELECT ${enqueueJobSql({ task: '$12', payload: '$13', jobKey: '$1', maxAttempts: DELIVER_OTP_MAX_ATTEMPTS })} AS j
       FROM inserted
     )
     SELECT (SELECT locked_until FROM locked) AS "lockedUntil",

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
-import { ApiException } from '../common/errors/api.exception.js';
-import type { MetricsService } from '../metrics/metrics.service.js';
+import { ApiException } from '../common/index.js';
+import type { MetricsService } from '../metrics/index.js';
 
 /** `429 rate_limited` with Retry-After (whole seconds, at least 1), counted and logged. */
 export function refuse(

@@ -1,8 +1,7 @@
 import { type ExecutionContext, Logger } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
-import { ApiException } from '../common/errors/api.exception.js';
+import { Clock, ApiException } from '../common/index.js';
 import type { WebhooksConfig } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { MetricsService } from '../metrics/index.js';
 import { SinchSignatureGuard } from './sinch-signature.guard.js';
 import type { WebhookReceiptsService } from './webhook-receipts.service.js';
 import { WebhookRejects } from './webhook-rejects.js';

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ApiException } from '../common/errors/api.exception.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { ApiException } from '../common/index.js';
+import { MetricsService } from '../metrics/index.js';
 import type { RejectReason, WebhookProvider } from './webhook-request.js';
 
 /**

@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DatabaseHealthIndicator } from './database.health.js';
+import { EnoSendHealthIndicator } from './enosend.health.js';
 import { HealthController } from './health.controller.js';
 import { WebhooksModule } from '../webhooks/index.js';
 
 @Module({
-  // EnoSendHealthIndicator (and the ProviderStateRepository it reads) come from WebhooksModule.
+  // EnoSend's indicator reads provider_states through webhooks' ProviderStateRepository.
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), WebhooksModule],
   controllers: [HealthController],
-  providers: [DatabaseHealthIndicator],
+  providers: [DatabaseHealthIndicator, EnoSendHealthIndicator],
 })
 export class HealthModule {}

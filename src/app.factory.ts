@@ -4,20 +4,23 @@ import type { Socket } from 'node:net';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import type { AuthenticatedRequest } from './common/auth/api-key.guard.js';
-import { AllExceptionsFilter, answerOf } from './common/errors/all-exceptions.filter.js';
-import { DomainError } from './common/errors/domain-error.js';
-import { bindTrustProxy } from './common/http/client-ip.js';
-import { assertJsonRequest } from './common/http/content-type.js';
-import { answerMethodNotAllowed } from './common/http/method-not-allowed.js';
-import { requestIdOf } from './common/http/request-id.js';
-import { createValidationPipe } from './common/http/validation.pipe.js';
+import type { AuthenticatedRequest } from './auth/index.js';
+import {
+  AllExceptionsFilter,
+  answerOf,
+  bindTrustProxy,
+  assertJsonRequest,
+  answerMethodNotAllowed,
+  DomainError,
+  requestIdOf,
+  createValidationPipe,
+} from './common/index.js';
 import { type AppConfig, securityConfig, type SecurityConfig } from './config/index.js';
-import { ShutdownService } from './lifecycle/shutdown.service.js';
-import { MetricsService } from './metrics/metrics.service.js';
-import { setupOpenApi } from './openapi/openapi.js';
+import { ShutdownService } from './lifecycle/index.js';
+import { MetricsService } from './metrics/index.js';
+import { setupOpenApi } from './openapi/index.js';
 import { QuietStartupLogger } from './startup.js';
-import { WEBHOOKS_PATH } from './webhooks/webhooks.controller.js';
+import { WEBHOOKS_PATH } from './webhooks/index.js';
 
 const WEBHOOKS_PREFIX = `/${WEBHOOKS_PATH}/`;
 

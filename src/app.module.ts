@@ -1,17 +1,16 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import type { DestinationStream } from 'pino';
-import { Clock, SystemClock } from './common/clock/clock.js';
+import { Clock, SystemClock } from './common/index.js';
 import { configNamespaces } from './config/index.js';
-import { DeliveryModule } from './delivery/delivery.module.js';
-import { HealthModule } from './health/health.module.js';
-import { OtpModule } from './otp/otp.module.js';
-import { LifecycleModule } from './lifecycle/lifecycle.module.js';
-import { LoggingModule } from './logging/logging.module.js';
-import { MetricsModule } from './metrics/metrics.module.js';
-import { PrismaModule } from './prisma/prisma.module.js';
-import { ThrottlingModule } from './throttling/throttling.module.js';
-import { WebhooksModule } from './webhooks/webhooks.module.js';
+import { DeliveryModule } from './delivery/index.js';
+import { HealthModule } from './health/index.js';
+import { OtpModule } from './otp/index.js';
+import { LifecycleModule } from './lifecycle/index.js';
+import { LoggingModule } from './logging/index.js';
+import { MetricsModule } from './metrics/index.js';
+import { PrismaModule } from './prisma/index.js';
+import { WebhooksModule } from './webhooks/index.js';
 
 export interface AppModuleOptions {
   /** Where logs go (stdout by default); tests pass a stream to scan what was logged. */
@@ -32,7 +31,6 @@ export class AppModule {
         LifecycleModule,
         PrismaModule,
         MetricsModule,
-        ThrottlingModule,
         HealthModule,
         OtpModule,
         DeliveryModule,

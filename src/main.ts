@@ -15,7 +15,7 @@ import {
   throttleConfig,
   type ThrottleConfig,
 } from './config/index.js';
-import type { EmbeddedMode } from './embedded/embedded-mode.js';
+import type { EmbeddedMode } from './embedded/index.js';
 import { checkPortFree, listenErrorLine, startupLine } from './startup.js';
 
 /** One line on stderr and exit 1 (the 'exit' listeners stop an embedded database). */
@@ -32,7 +32,7 @@ function fail(line: string): never {
 async function startEmbedded(): Promise<EmbeddedMode> {
   const specifier = new URL('./embedded/embedded-mode.js', import.meta.url).href;
   try {
-    const { startEmbeddedMode } = (await import(specifier)) as typeof import('./embedded/embedded-mode.js');
+    const { startEmbeddedMode } = (await import(specifier)) as typeof import('./embedded/index.js');
     // The project's root (.data/, prisma/migrations, package.json): the folder above dist/.
     return await startEmbeddedMode(fileURLToPath(new URL('..', import.meta.url)));
   } catch (error) {

@@ -2,7 +2,7 @@ import { startApp, type TestApp } from './helpers/app.js';
 import { uniquePhone, withDb } from './helpers/db.js';
 import { codeIn } from './helpers/reliability.js';
 import { waitFor } from './helpers/wait.js';
-import { OtpCrypto } from '../src/otp/otp.crypto.js';
+import { OtpCrypto } from '../src/codes/otp.crypto.js';
 import { PrismaService } from '../src/prisma/prisma.service.js';
 import {
   type DnzFake,

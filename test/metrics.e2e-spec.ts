@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RETENTION_TASK } from '../src/delivery/delivery.constants.js';
+import { RETENTION_TASK } from '../src/delivery/queue/queue.contract.js';
 import { DeliveryRepository } from '../src/delivery/delivery.repository.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
 import { providerEnvFor, startSinchFake, type SinchFake } from './fakes/index.js';

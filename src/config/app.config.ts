@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
-import { parseTrustProxy, type TrustProxy, TrustProxyError } from '../common/http/client-ip.js';
+import { parseTrustProxy, type TrustProxy, TrustProxyError } from '../common/index.js';
 import { IntRange } from './transforms.js';
 import { ConfigValidationError, validateEnv } from './validate-env.js';
 

@@ -10,7 +10,7 @@ import {
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
-import { normalisePhone } from '../common/phone/phone.js';
+import { normalisePhone } from '../common/index.js';
 import { IntRange, ToBoolean, ToList } from './transforms.js';
 import { ConfigValidationError, validateEnv } from './validate-env.js';
 

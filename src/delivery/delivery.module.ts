@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { OtpModule } from '../otp/otp.module.js';
-import { ProvidersModule } from '../providers/providers.module.js';
+import { CodesModule } from '../codes/index.js';
+import { ProvidersModule } from '../providers/index.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { DeliveryService } from './delivery.service.js';
 import { DeliveryWorker } from './delivery.worker.js';
@@ -8,7 +8,7 @@ import { FaultHook } from './fault-hook.js';
 import { ProviderRouter } from './provider-router.js';
 
 @Module({
-  imports: [ProvidersModule, OtpModule],
+  imports: [ProvidersModule, CodesModule],
   providers: [DeliveryRepository, DeliveryService, DeliveryWorker, FaultHook, ProviderRouter],
   exports: [DeliveryRepository],
 })

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { MetricsService, type QueueStats } from '../metrics/metrics.service.js';
-import { PrismaService } from '../prisma/prisma.service.js';
-import { DELIVER_OTP_TASK, FALLBACK_TASK } from './delivery.constants.js';
+import { MetricsService, type QueueStats } from '../metrics/index.js';
+import { PrismaService } from '../prisma/index.js';
+import { DELIVER_OTP_TASK, FALLBACK_TASK } from './queue/queue.contract.js';
 
 /**
  * Providers the router must skip: an EnoSend instance that is not connected, and providers that

@@ -1,10 +1,14 @@
-import { SystemClock } from '../common/clock/clock.js';
+import { SystemClock } from '../common/index.js';
 import type { DeliveryConfig, OtpConfig, ProviderName } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { OtpCrypto } from '../otp/otp.crypto.js';
-import { ProviderError } from '../providers/provider.error.js';
-import type { OtpMessage, SendResult, WhatsAppProvider } from '../providers/provider.interface.js';
-import { DELIVER_OTP_TASK } from './delivery.constants.js';
+import { MetricsService } from '../metrics/index.js';
+import { OtpCrypto } from '../codes/index.js';
+import {
+  ProviderError,
+  type OtpMessage,
+  type SendResult,
+  type WhatsAppProvider,
+} from '../providers/index.js';
+import { DELIVER_OTP_TASK } from './queue/queue.contract.js';
 import type { DeliveryRepository, PreparedDelivery } from './delivery.repository.js';
 import { DeliveryService } from './delivery.service.js';
 import { FaultHook } from './fault-hook.js';

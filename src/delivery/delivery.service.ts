@@ -1,19 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
-import { maskPhone } from '../common/phone/phone.js';
+import { Clock, maskPhone } from '../common/index.js';
 import { deliveryConfig, type DeliveryConfig, otpConfig, type OtpConfig } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { OtpCrypto } from '../otp/otp.crypto.js';
-import { generateCode } from '../otp/code-generator.js';
-import { ProviderError, type RateLimitScope } from '../providers/provider.error.js';
-import { TEST_NUMBER_JOB_PAYLOAD } from '../throttling/test-numbers.js';
-import type { OtpMessage, WhatsAppProvider } from '../providers/provider.interface.js';
+import { MetricsService } from '../metrics/index.js';
+import { OtpCrypto, generateCode, TEST_NUMBER_JOB_PAYLOAD } from '../codes/index.js';
+import {
+  ProviderError,
+  type RateLimitScope,
+  type OtpMessage,
+  type WhatsAppProvider,
+} from '../providers/index.js';
 import {
   DELIVER_OTP_TASK,
   type DeliverOtpPayload,
   type FallbackPayload,
   fallbackSendKey,
-} from './delivery.constants.js';
+} from './queue/queue.contract.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { FaultHook } from './fault-hook.js';
 import { ProviderRouter } from './provider-router.js';

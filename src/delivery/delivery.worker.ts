@@ -13,18 +13,17 @@ import {
   type TaskList,
   type WorkerEvents,
 } from 'graphile-worker';
-import { Clock } from '../common/clock/clock.js';
-import { summarize } from '../common/errors/all-exceptions.filter.js';
+import { Clock, summarize } from '../common/index.js';
 import { deliveryConfig, type DeliveryConfig, otpConfig, type OtpConfig } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { PrismaService } from '../prisma/prisma.service.js';
+import { MetricsService } from '../metrics/index.js';
+import { PrismaService } from '../prisma/index.js';
 import {
   DELIVER_OTP_TASK,
   type DeliverOtpPayload,
   FALLBACK_TASK,
   type FallbackPayload,
   RETENTION_TASK,
-} from './delivery.constants.js';
+} from './queue/queue.contract.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { DeliveryService } from './delivery.service.js';
 

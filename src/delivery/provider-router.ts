@@ -11,9 +11,8 @@ import {
   wrap,
 } from 'cockatiel';
 import { deliveryConfig, type DeliveryConfig } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { ProviderError } from '../providers/provider.error.js';
-import { WHATSAPP_PROVIDERS, type WhatsAppProvider } from '../providers/provider.interface.js';
+import { MetricsService } from '../metrics/index.js';
+import { ProviderError, WHATSAPP_PROVIDERS, type WhatsAppProvider } from '../providers/index.js';
 
 const CIRCUIT_GAUGE: Record<CircuitState, number> = {
   [CircuitState.Closed]: 0,

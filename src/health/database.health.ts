@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { PrismaService } from '../prisma/prisma.service.js';
+import { PrismaService } from '../prisma/index.js';
 
 /** Name of the newest migration shipped with this build, read once at start-up. */
 function latestMigration(dir = join(process.cwd(), 'prisma', 'migrations')): string | undefined {

@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { ShutdownService } from '../lifecycle/shutdown.service.js';
-import { EnoSendHealthIndicator } from '../webhooks/enosend.health.js';
+import { ShutdownService } from '../lifecycle/index.js';
+import { EnoSendHealthIndicator } from './enosend.health.js';
 import { DatabaseHealthIndicator } from './database.health.js';
 
 // Terminus body shapes (the probes read only the status code).

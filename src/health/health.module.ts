@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DatabaseHealthIndicator } from './database.health.js';
+import { EnoSendHealthIndicator } from './enosend.health.js';
 import { HealthController } from './health.controller.js';
-import { EnoSendHealthIndicator } from '../webhooks/enosend.health.js';
-import { ProviderStateRepository } from '../webhooks/provider-state.repository.js';
+import { WebhooksModule } from '../webhooks/index.js';
 
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
+  // EnoSend's indicator reads provider_states through webhooks' ProviderStateRepository.
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), WebhooksModule],
   controllers: [HealthController],
-  providers: [DatabaseHealthIndicator, EnoSendHealthIndicator, ProviderStateRepository],
+  providers: [DatabaseHealthIndicator, EnoSendHealthIndicator],
 })
 export class HealthModule {}

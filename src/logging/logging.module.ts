@@ -3,7 +3,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
-import { requestIdOf } from '../common/http/request-id.js';
+import { requestIdOf } from '../common/index.js';
 import { appConfig, type AppConfig } from '../config/index.js';
 
 /**

@@ -1,8 +1,7 @@
 import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { MetricsTokenGuard } from '../common/auth/metrics-token.guard.js';
-import { ApiErrors } from '../openapi/api-errors.decorator.js';
-import { METRICS_AUTH } from '../openapi/openapi.js';
+import { MetricsTokenGuard } from '../auth/index.js';
+import { ApiErrors, METRICS_AUTH } from '../openapi/index.js';
 import { MetricsService } from './metrics.service.js';
 
 @ApiTags('metrics')

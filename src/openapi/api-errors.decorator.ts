@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import { type ErrorCode, errorExample, VERIFY_ANSWERS } from '../common/errors/error-code.js';
-import { ErrorResponse } from '../otp/dto/error.response.js';
+import { type ErrorCode, errorExample, VERIFY_ANSWERS } from '../common/index.js';
+import { ErrorResponse } from './error.response.js';
 
 /** What a Retry-After header means, for the 429/503 answers that carry one. */
 export const RETRY_AFTER_HEADER = {

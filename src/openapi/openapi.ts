@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { type ErrorCode, errorExample } from '../common/errors/error-code.js';
+import { type ErrorCode, errorExample } from '../common/index.js';
 import { serveSwaggerUi } from './swagger-ui.js';
 
 /** Name of the security scheme that @ApiBearerAuth(BEARER_AUTH) on the controllers refers to. */

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBody, ApiOkResponse } from '@nestjs/swagger';
-import type { ErrorCode } from '../common/errors/error-code.js';
+import type { ErrorCode } from '../common/index.js';
 import { ApiErrors } from './api-errors.decorator.js';
 
 /**

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
-import { DomainError } from '../common/errors/domain-error.js';
-import { PrismaService } from '../prisma/prisma.service.js';
+import { Clock, DomainError } from '../common/index.js';
+import { PrismaService } from '../prisma/index.js';
 
 const RETENTION_MS = 24 * 60 * 60 * 1000;
 /** An in-progress record older than this belongs to a request that died; a retry may take it over. */

@@ -1,5 +1,4 @@
-import { otpConfig } from '../config/otp.config.js';
-import { ConfigValidationError } from '../config/validate-env.js';
+import { otpConfig, ConfigValidationError } from '../config/index.js';
 
 const SECRET = 'a-secret-of-at-least-32-characters-0001';
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
+import { Clock } from '../common/index.js';
 import { OtpRepository } from './otp.repository.js';
 
 /** GET /v1/otp/:id: verification status (expiry applied lazily), delivery status and attempts. */

@@ -10,11 +10,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiKeyGuard, type AuthenticatedRequest } from '../common/auth/api-key.guard.js';
-import type { ErrorAnswersRouteConfig } from '../common/errors/all-exceptions.filter.js';
-import { DomainError } from '../common/errors/domain-error.js';
-import { ApiErrors } from '../openapi/api-errors.decorator.js';
-import { BEARER_AUTH } from '../openapi/openapi.js';
+import { ApiKeyGuard, type AuthenticatedRequest } from '../auth/index.js';
+import { DomainError, type ErrorAnswersRouteConfig, type NormalisedPhone } from '../common/index.js';
+import { ApiErrors, BEARER_AUTH } from '../openapi/index.js';
 import { OtpStatusResponse } from './dto/otp-status.response.js';
 import { SendOtpResponse } from './dto/send-otp.response.js';
 import { VerifyOtpResponse } from './dto/verify-otp.response.js';
@@ -23,8 +21,7 @@ import { VerifyOtpDto } from './dto/verify-otp.dto.js';
 import { IdempotencyService } from './idempotency.service.js';
 import { OtpStatusService } from './otp-status.service.js';
 import { OtpService } from './otp.service.js';
-import type { NormalisedPhone } from '../common/phone/phone.js';
-import { RequestLimits } from '../throttling/request-limits.service.js';
+import { RequestLimits } from '../throttling/index.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

@@ -1,21 +1,22 @@
 import { Module } from '@nestjs/common';
+import { CodesModule } from '../codes/index.js';
+import { ThrottlingModule } from '../throttling/index.js';
 import { IdempotencyService } from './idempotency.service.js';
 import { OtpStatusService } from './otp-status.service.js';
 import { OtpController } from './otp.controller.js';
-import { OtpCrypto } from './otp.crypto.js';
 import { OtpRepository } from './otp.repository.js';
 import { OtpService } from './otp.service.js';
 import { PrismaOtpRepository } from './prisma-otp.repository.js';
 
 @Module({
+  imports: [CodesModule, ThrottlingModule],
   controllers: [OtpController],
   providers: [
     OtpService,
     OtpStatusService,
-    OtpCrypto,
     IdempotencyService,
     { provide: OtpRepository, useClass: PrismaOtpRepository },
   ],
-  exports: [OtpService, OtpCrypto],
+  exports: [OtpService],
 })
 export class OtpModule {}

@@ -1,4 +1,4 @@
-import type { DeliveryStatus, VerificationStatus } from '../generated/prisma/enums.js';
+import type { DeliveryStatus, VerificationStatus } from '../prisma/index.js';
 
 export interface NewCode {
   id: string;

@@ -1,19 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
-import { DomainError } from '../common/errors/domain-error.js';
-import { isVerifyOutcome, type VerifyOutcome } from '../common/errors/error-code.js';
-import { maskPhone, type NormalisedPhone, normalisePhone } from '../common/phone/phone.js';
+import {
+  Clock,
+  DomainError,
+  isVerifyOutcome,
+  maskPhone,
+  type NormalisedPhone,
+  normalisePhone,
+  type VerifyOutcome,
+} from '../common/index.js';
 import { otpConfig, type OtpConfig, throttleConfig, type ThrottleConfig } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { TEST_NUMBER_JOB_PAYLOAD, TestNumbers } from '../throttling/test-numbers.js';
-import { refuse } from '../throttling/throttle-refusal.js';
-import { generateCode } from './code-generator.js';
-import { OtpCrypto } from './otp.crypto.js';
+import { MetricsService } from '../metrics/index.js';
+import {
+  DEFAULT_PURPOSE,
+  generateCode,
+  OtpCrypto,
+  TEST_NUMBER_JOB_PAYLOAD,
+  TestNumbers,
+} from '../codes/index.js';
+import { refuse } from '../throttling/index.js';
 import { type CodeForVerify, OtpRepository, type VerifyLookup } from './otp.repository.js';
-import { HOUR_MS as LIMIT_WINDOW_MS, SEND_PHONE, VERIFY_PHONE } from '../throttling/throttle-keys.js';
-
-export const DEFAULT_PURPOSE = 'login';
+import { LIMIT_WINDOW_MS, SEND_PHONE, VERIFY_PHONE } from './phone-limits.js';
 
 export interface IssueRequest {
   phone: string;

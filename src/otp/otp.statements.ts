@@ -1,7 +1,7 @@
 /**
  * The SQL of every send and verify, run as named prepared statements (PrismaService.hot). A module
- * of its own, without imports, so the benchmark's bare server (bench/bare-server.mjs) runs exactly
- * these statements.
+ * of its own, importing only the queue's constants-only contract, so the benchmark's bare server
+ * (bench/bare-server.mjs) runs exactly these statements.
  *
  * Per-phone limits live here, in PostgreSQL (API.md A2): checked and counted by the statement that
  * issues or checks a code, serialised by row locks (which, unlike a plain read, always see the
@@ -10,6 +10,8 @@
  * each code row holds the times of its own wrong codes (failed_at), so a wrong code writes only the
  * row it already updates; a verify_guards row is written only when a lockout arms or a count resets.
  */
+import { DELIVER_OTP_MAX_ATTEMPTS, enqueueJobSql } from '../delivery/queue/index.js';
+
 const VERIFY_COLUMNS = `c.id::text, c.phone, c.purpose, c.code_hash AS "codeHash", c.hash_key_id AS "hashKeyId",
   c.status::text, c.attempts, c.max_attempts AS "maxAttempts", c.expires_at AS "expiresAt"`;
 
@@ -64,7 +66,7 @@ export const ISSUE = {
       FROM go, (SELECT count(*) AS n FROM canceled) AS c
       RETURNING id
     ), job AS (
-      SELECT graphile_worker.add_job($12::text, $13::json, job_key => $1::text, max_attempts => 10) AS j
+      SELECT ${enqueueJobSql({ task: '$12', payload: '$13', jobKey: '$1', maxAttempts: DELIVER_OTP_MAX_ATTEMPTS })} AS j
       FROM inserted
     )
     SELECT (SELECT locked_until FROM locked) AS "lockedUntil",

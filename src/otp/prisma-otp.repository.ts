@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DELIVER_OTP_TASK } from '../delivery/delivery.constants.js';
-import { PrismaService } from '../prisma/prisma.service.js';
+import { DELIVER_OTP_TASK } from '../delivery/index.js';
+import { PrismaService } from '../prisma/index.js';
 import {
   type AttemptOutcome,
   type AttemptResult,

@@ -1,10 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DomainError } from '../common/errors/domain-error.js';
-import { deriveThrottleKeys } from '../common/crypto/secret-keys.js';
-import { maskPhone, type NormalisedPhone } from '../common/phone/phone.js';
+import { DomainError, deriveThrottleKeys, maskPhone, type NormalisedPhone } from '../common/index.js';
 import { otpConfig, type OtpConfig, throttleConfig, type ThrottleConfig } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { TestNumbers } from './test-numbers.js';
+import { MetricsService } from '../metrics/index.js';
+import { TestNumbers } from '../codes/index.js';
 import { refuse } from './throttle-refusal.js';
 import {
   COUNTRY_CAP,

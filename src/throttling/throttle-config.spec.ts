@@ -1,6 +1,5 @@
-import { ConfigValidationError } from '../config/validate-env.js';
-import { throttleConfig } from '../config/throttle.config.js';
-import { TestNumbers } from './test-numbers.js';
+import { ConfigValidationError, throttleConfig } from '../config/index.js';
+import { TestNumbers } from '../codes/index.js';
 
 const TEST_PHONE = '+233240000001';
 

@@ -1,4 +1,4 @@
-import { deriveThrottleKeys } from '../common/crypto/secret-keys.js';
+import { deriveThrottleKeys } from '../common/index.js';
 import { clientIpOf, ipTracker, throttleKey } from './throttle-keys.js';
 
 describe('throttle keys', () => {

@@ -1,12 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import { normalizeIp } from '@nestjs/throttler';
-import { clientIpOfRequest } from '../common/http/client-ip.js';
+import { clientIpOfRequest } from '../common/index.js';
 
-/** Throttler names: each is a separate bucket, a metric label and the `details.throttler` of a 429. */
-export const SEND_PHONE = 'send-phone';
+/**
+ * Throttler names: each is a separate bucket, a metric label and the `details.throttler` of a 429.
+ * (The per-phone limits, `send-phone` and `verify-phone`, are counted in PostgreSQL: otp/phone-limits.ts.)
+ */
 export const SEND_IP = 'send-ip';
-export const VERIFY_PHONE = 'verify-phone';
 export const VERIFY_IP = 'verify-ip';
 export const COUNTRY_CAP = 'country-cap';
 export const GLOBAL_CAP = 'global-cap';

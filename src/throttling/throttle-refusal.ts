@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
-import { DomainError } from '../common/errors/domain-error.js';
-import type { MetricsService } from '../metrics/metrics.service.js';
+import { DomainError } from '../common/index.js';
+import type { MetricsService } from '../metrics/index.js';
 
 /** `429 rate_limited` with Retry-After (whole seconds, at least 1), counted and logged. */
 export function refuse(

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { summarize } from '../common/errors/all-exceptions.filter.js';
+import { summarize } from '../common/index.js';
 import { throttleConfig, type ThrottleConfig } from '../config/index.js';
 import { MemoryThrottlerStorage, slidingDecision, type WindowHit } from './memory-throttler-storage.js';
 import { VERIFY_IP } from './throttle-keys.js';

@@ -1,17 +1,18 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { CodesModule } from '../codes/index.js';
 import { RequestLimits } from './request-limits.service.js';
-import { TestNumbers } from './test-numbers.js';
 import { OtpThrottlerStorage } from './throttler-storage.js';
 
 /**
  * Abuse controls kept outside the database: RequestLimits (per-IP limits, country allow-list and
- * cap, global fuse) over OtpThrottlerStorage (memory, or Redis with REDIS_URL), and test numbers.
- * Per-phone limits and the consecutive-failure lockout are counted by PostgreSQL in the otp
- * module's statements. Global so OtpService and the handlers can use them.
+ * cap, global fuse) over OtpThrottlerStorage (memory, or Redis with REDIS_URL); test numbers are
+ * exempt (TestNumbers, from codes/). Per-phone limits and the consecutive-failure lockout are
+ * counted by PostgreSQL in the otp module's statements. Imported by OtpModule, whose controller
+ * applies them.
  */
-@Global()
 @Module({
-  providers: [OtpThrottlerStorage, RequestLimits, TestNumbers],
-  exports: [RequestLimits, TestNumbers],
+  imports: [CodesModule],
+  providers: [OtpThrottlerStorage, RequestLimits],
+  exports: [RequestLimits],
 })
 export class ThrottlingModule {}

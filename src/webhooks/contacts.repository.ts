@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../prisma/prisma.service.js';
+import { PrismaService } from '../prisma/index.js';
 
 /**
  * WhatsApp contacts as told by inbound messages: the last inbound time (Sinch's 24 h free-text

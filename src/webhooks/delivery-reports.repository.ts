@@ -1,9 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import { FALLBACK_TASK } from '../delivery/delivery.constants.js';
-import { Prisma } from '../generated/prisma/client.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { PrismaService } from '../prisma/prisma.service.js';
+import {
+  enqueueJobSql,
+  FALLBACK_JOB_KEY_PREFIX,
+  FALLBACK_MAX_ATTEMPTS,
+  FALLBACK_TASK,
+  sqlLiteral,
+} from '../delivery/index.js';
+import { Prisma, PrismaService } from '../prisma/index.js';
+import { MetricsService } from '../metrics/index.js';
 import type { DeliveryReportEffect } from './delivery-status.js';
+
+/** The FALLBACK_TASK job of an `updated` code `u` whose provider `failed.provider` reported a failure. */
+const FALLBACK_JOB = enqueueJobSql({
+  task: sqlLiteral(FALLBACK_TASK),
+  payload: `json_build_object('id', u.id::text, 'failedProvider', failed.provider)`,
+  jobKey: `${sqlLiteral(FALLBACK_JOB_KEY_PREFIX)} || u.id::text`,
+  maxAttempts: FALLBACK_MAX_ATTEMPTS,
+});
 
 export interface DeliveryReport {
   provider: string;
@@ -155,13 +168,8 @@ export class DeliveryReportsRepository {
           AND c.delivery_status IN ('queued', 'sent') AND ${this.currentMessage(r)}
         RETURNING c.id, c.created_at, c.phone, c.delivery_status <> 'failed' AS fallback
       ), job AS (
-        SELECT graphile_worker.add_job(
-          ${FALLBACK_TASK},
-          json_build_object('id', u.id::text, 'failedProvider', ${r.provider}::text),
-          job_key => 'fallback:' || u.id::text,
-          max_attempts => 5
-        ) AS j
-        FROM updated u WHERE u.fallback
+        SELECT ${Prisma.raw(FALLBACK_JOB)} AS j
+        FROM updated u, (SELECT ${r.provider}::text AS provider) AS failed WHERE u.fallback
       ), ${this.attempt(
         r,
         // An attempt in doubt that the provider failed: recorded (the delivery job, which still

@@ -1,6 +1,6 @@
 import { type ExecutionContext, Logger } from '@nestjs/common';
 import type { WebhooksConfig } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { MetricsService } from '../metrics/index.js';
 import { EnoSendSignatureGuard } from './enosend-signature.guard.js';
 import { WebhookRejects } from './webhook-rejects.js';
 import type { WebhookRequest } from './webhook-request.js';

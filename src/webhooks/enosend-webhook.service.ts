@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
+import { Clock } from '../common/index.js';
 import { providersConfig, type ProvidersConfig } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { MetricsService } from '../metrics/index.js';
 import { type EnoSendEvent, parseEnoSendEvent } from './enosend-events.js';
 import { ProviderStateRepository } from './provider-state.repository.js';
 

@@ -1,4 +1,4 @@
-import { classifyMetaError } from '../providers/meta/meta-errors.js';
+import { classifyMetaError } from '../providers/index.js';
 import type { DeliveryReportEffect } from './delivery-status.js';
 import { isRecord, whatsappPhone } from './sinch-events.js';
 

@@ -1,6 +1,6 @@
 import { type ExecutionContext, Logger } from '@nestjs/common';
 import type { WebhooksConfig } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { MetricsService } from '../metrics/index.js';
 import { MetaSignatureGuard } from './meta-signature.guard.js';
 import { matchesAnyToken, metaSignature } from './meta-signature.js';
 import { WebhookRejects } from './webhook-rejects.js';

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
-import { maskPhone } from '../common/phone/phone.js';
+import { Clock, maskPhone } from '../common/index.js';
 import { providersConfig, type ProvidersConfig } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { MetricsService } from '../metrics/index.js';
 import { ContactsRepository } from './contacts.repository.js';
 import { DeliveryReportsRepository } from './delivery-reports.repository.js';
 import { type MetaEvent, parseMetaCallback } from './meta-events.js';

@@ -2,11 +2,10 @@ import { Controller, Get, Header, HttpCode, Inject, Logger, Post, Req, UseGuards
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { DomainError } from '../common/errors/domain-error.js';
+import { DomainError } from '../common/index.js';
 import { webhooksConfig, type WebhooksConfig } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { ApiErrors } from '../openapi/api-errors.decorator.js';
-import { ApiWebhook, META_CALLBACK_SCHEMA } from '../openapi/webhook-bodies.js';
+import { MetricsService } from '../metrics/index.js';
+import { ApiErrors, ApiWebhook, META_CALLBACK_SCHEMA } from '../openapi/index.js';
 import { MetaSignatureGuard } from './meta-signature.guard.js';
 import { matchesAnyToken } from './meta-signature.js';
 import { MetaWebhookService } from './meta-webhook.service.js';

@@ -1,4 +1,4 @@
-import { normalisePhone } from '../common/phone/phone.js';
+import { normalisePhone } from '../common/index.js';
 import { type DeliveryReportEffect, sinchDeliveryEffect } from './delivery-status.js';
 
 /** A Sinch Conversation callback, reduced to what this service acts on. */

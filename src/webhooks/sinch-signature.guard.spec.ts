@@ -1,9 +1,7 @@
 import { type ExecutionContext, Logger } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
-import { answerOf } from '../common/errors/all-exceptions.filter.js';
-import { DomainError } from '../common/errors/domain-error.js';
+import { answerOf, Clock, DomainError } from '../common/index.js';
 import type { WebhooksConfig } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { MetricsService } from '../metrics/index.js';
 import { SinchSignatureGuard } from './sinch-signature.guard.js';
 import type { WebhookReceiptsService } from './webhook-receipts.service.js';
 import { WebhookRejects } from './webhook-rejects.js';

@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
+import { Clock } from '../common/index.js';
 import { webhooksConfig, type WebhooksConfig } from '../config/index.js';
 import { WebhookReceiptsService } from './webhook-receipts.service.js';
 import { WebhookRejects } from './webhook-rejects.js';

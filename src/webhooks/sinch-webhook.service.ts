@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
-import { maskPhone } from '../common/phone/phone.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { Clock, maskPhone } from '../common/index.js';
+import { MetricsService } from '../metrics/index.js';
 import { ContactsRepository } from './contacts.repository.js';
 import { DeliveryReportsRepository } from './delivery-reports.repository.js';
 import { parseSinchEvent, type SinchEvent } from './sinch-events.js';

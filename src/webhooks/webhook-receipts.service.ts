@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock/clock.js';
-import { PrismaService } from '../prisma/prisma.service.js';
+import { Clock } from '../common/index.js';
+import { PrismaService } from '../prisma/index.js';
 
 export type ReceiptKind = 'nonce' | 'event';
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError } from '../common/errors/domain-error.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { DomainError } from '../common/index.js';
+import { MetricsService } from '../metrics/index.js';
 import type { RejectReason, WebhookProvider } from './webhook-request.js';
 
 /**

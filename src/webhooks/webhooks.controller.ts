@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiWebhook, ENOSEND_CALLBACK_SCHEMA, SINCH_CALLBACK_SCHEMA } from '../openapi/webhook-bodies.js';
+import { ApiWebhook, ENOSEND_CALLBACK_SCHEMA, SINCH_CALLBACK_SCHEMA } from '../openapi/index.js';
 import { EnoSendSignatureGuard } from './enosend-signature.guard.js';
 import { EnoSendWebhookService } from './enosend-webhook.service.js';
 import { SinchSignatureGuard } from './sinch-signature.guard.js';

@@ -49,13 +49,21 @@ function exchange(
         written,
       });
     });
-    socket.on('connect', async () => {
+    const writeChunks = async () => {
       for (const chunk of chunks) {
         if (closed) return;
         socket.write(chunk);
         written += Buffer.byteLength(chunk);
         if (gapMs) await sleep(gapMs);
       }
+    };
+    // A failure while writing fails the exchange instead of going unhandled.
+    socket.on('connect', () => {
+      writeChunks().catch((error: unknown) => {
+        clearTimeout(giveUp);
+        socket.destroy();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      });
     });
   });
 }

@@ -1,4 +1,4 @@
-import { OtpCrypto } from '../../src/otp/otp.crypto.js';
+import { OtpCrypto } from '../../src/codes/otp.crypto.js';
 import { PrismaService } from '../../src/prisma/prisma.service.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { issuedCode } from '../helpers/codes.js';

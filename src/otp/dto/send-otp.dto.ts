@@ -8,7 +8,7 @@ import {
   MaxLength,
 } from 'class-validator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PURPOSE_PATTERN } from './purpose.js';
+import { PURPOSE_PATTERN } from '../../codes/index.js';
 
 export class SendOtpDto {
   /** Any common spelling of a mobile number; normalised to E.164. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Optional } from '@nestjs/common';
-import { maskPhone } from '../../common/phone/phone.js';
+import { maskPhone } from '../../common/index.js';
 import { renderOtpMessage } from '../message.js';
 import type { OtpMessage, SendResult, WhatsAppProvider } from '../provider.interface.js';
 

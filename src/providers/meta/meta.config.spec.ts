@@ -1,5 +1,4 @@
-import { providersConfig } from '../../config/providers.config.js';
-import { webhooksConfig } from '../../config/webhooks.config.js';
+import { providersConfig, webhooksConfig } from '../../config/index.js';
 
 const META = {
   OTP_PROVIDERS: 'meta,dnz',

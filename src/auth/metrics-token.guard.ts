@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { securityConfig, type SecurityConfig } from '../../config/index.js';
-import { DomainError } from '../errors/domain-error.js';
+import { securityConfig, type SecurityConfig } from '../config/index.js';
+import { DomainError } from '../common/index.js';
 import { bearerOf, type AuthenticatedRequest } from './api-key.guard.js';
 
 /**

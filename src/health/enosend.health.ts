@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { providersConfig, type ProvidersConfig } from '../config/index.js';
-import { ProviderStateRepository } from './provider-state.repository.js';
+import { ProviderStateRepository } from '../webhooks/index.js';
 
 /**
  * EnoSend's linked phone as last reported by instance.state. Not connected is `degraded`, never

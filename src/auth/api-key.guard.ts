@@ -1,9 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { appConfig, type AppConfig } from '../../config/index.js';
-import { DomainError } from '../errors/domain-error.js';
-import { assertJsonRequest } from '../http/content-type.js';
+import { appConfig, type AppConfig } from '../config/index.js';
+import { DomainError, assertJsonRequest } from '../common/index.js';
 
 /** Why a request was not authenticated: logged on its access line, never with key material. */
 export type AuthFailure = 'missing_key' | 'malformed_authorization' | 'unknown_key' | 'unknown_token';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CodeHasher, deriveKeys, PayloadCipher } from '../common/crypto/index.js';
+import { CodeHasher, deriveKeys, PayloadCipher } from '../common/index.js';
 import { otpConfig, type OtpConfig } from '../config/index.js';
 
 /** The keyed hasher and the payload cipher, both derived once from OTP_HASH_SECRET. */

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ERROR_STATUS, type ErrorCode, errorMessage } from '../../common/errors/error-code.js';
+import { ERROR_STATUS, type ErrorCode, errorMessage } from '../common/index.js';
 
 /** The codes shared/docs/API.md lists, in its order (the enum of ErrorResponse.code). */
 export const CONTRACT_ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];

@@ -27,7 +27,38 @@ export const fallbackSendKey = (codeId: string) => `fallback-send:${codeId}`;
  */
 export const FALLBACK_TASK = 'deliver-otp-fallback';
 
+/** Job key of a code's FALLBACK_TASK job (followed by the code id). */
+export const FALLBACK_JOB_KEY_PREFIX = 'fallback:';
+
 export interface FallbackPayload {
   id: string;
   failedProvider: string;
 }
+
+/** graphile-worker's max_attempts of a DELIVER_OTP_TASK job (a database error retries the job). */
+export const DELIVER_OTP_MAX_ATTEMPTS = 10;
+/** graphile-worker's max_attempts of a FALLBACK_TASK job. */
+export const FALLBACK_MAX_ATTEMPTS = 5;
+
+/** The arguments of an enqueue, each an SQL expression (a placeholder, a column, a literal). */
+export interface EnqueueSql {
+  /** text: the task name. */
+  task: string;
+  /** json: the job's payload. */
+  payload: string;
+  /** text: the job key (a second job with the same key replaces a waiting one). */
+  jobKey: string;
+  maxAttempts: number;
+}
+
+/**
+ * The one SQL fragment that puts a job in the queue, inside the statement that decides it (the
+ * ISSUE statement of otp/otp.statements.ts, the FAILED report of webhooks/delivery-reports), so the
+ * row and its job commit together. An expression: `SELECT ${enqueueJobSql(…)} FROM …`.
+ */
+export function enqueueJobSql({ task, payload, jobKey, maxAttempts }: EnqueueSql): string {
+  return `graphile_worker.add_job(${task}::text, ${payload}::json, job_key => ${jobKey}::text, max_attempts => ${maxAttempts})`;
+}
+
+/** An SQL string literal of a constant (a task name): never for a value from a request. */
+export const sqlLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;

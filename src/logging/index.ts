@@ -1,0 +1,2 @@
+// logging/'s public surface: the pino logging module.
+export * from './logging.module.js';

@@ -35,7 +35,10 @@ describe('DeliveryService (medium: real repository, fake providers over HTTP)', 
     enosend = await startEnoSendFake();
     t = await startContext({
       env: {
-        ...providerEnvFor({ dnz, enosend }, { chain: ['dnz', 'enosend'], timeoutMs: 400, statusPollMs: 1000 }),
+        ...providerEnvFor(
+          { dnz, enosend },
+          { chain: ['dnz', 'enosend'], timeoutMs: 400, statusPollMs: 1000 },
+        ),
         DELIVERY_RETRIES: '1',
         DELIVERY_RETRY_BASE_MS: '10',
         DELIVERY_CIRCUIT_THRESHOLD: '1000',

@@ -185,8 +185,8 @@ describe('delivery outcome, latency, conversion and queue metrics', () => {
           async (db) =>
             (
               await db.query(
-                `SELECT 1 FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-                 WHERE t.identifier <> $1 AND j.attempts < j.max_attempts AND j.run_at <= now() LIMIT 1`,
+                `SELECT 1 FROM graphile_worker.jobs j
+                 WHERE j.task_identifier <> $1 AND j.attempts < j.max_attempts AND j.run_at <= now() LIMIT 1`,
                 [RETENTION_TASK],
               )
             ).rowCount === 0,
@@ -318,8 +318,8 @@ describe('queue gauges, read from the database by the replica that is scraped', 
         Number(
           (
             await db.query<{ n: string }>(
-              `SELECT count(*) AS n FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-               WHERE t.identifier <> $1 AND j.attempts < j.max_attempts`,
+              `SELECT count(*) AS n FROM graphile_worker.jobs j
+               WHERE j.task_identifier <> $1 AND j.attempts < j.max_attempts`,
               [RETENTION_TASK],
             )
           ).rows[0].n,

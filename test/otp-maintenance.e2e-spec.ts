@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeliveryRepository } from '../src/delivery/delivery.repository.js';
-import { startApp } from './helpers/app.js';
+import { startApp, type TestApp } from './helpers/app.js';
 import { issuedCode } from './helpers/codes.js';
 import { uniquePhone, withDb } from './helpers/db.js';
 import { TEST_ENV } from './setup/test-env.js';
@@ -44,9 +44,16 @@ describe('OTP maintenance', () => {
     }
   });
 
-  it('the retention sweep deletes codes past OTP_RETENTION_HOURS that can no longer verify, and nothing else', async () => {
-    const t = await startApp({ env: { DELIVERY_WORKER_ENABLED: 'false' } });
-    try {
+  describe('retention', () => {
+    // One app for both sweeps. No worker: its cron task would sweep the rows under the test's feet.
+    // The rows are backdated with SQL (retention is about age, and a day cannot be waited out).
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startApp({ env: { DELIVERY_WORKER_ENABLED: 'false' } });
+    });
+    afterAll(() => t.close());
+
+    it('the retention sweep deletes codes past OTP_RETENTION_HOURS that can no longer verify, and nothing else', async () => {
       const rows = {
         oldUsed: randomUUID(),
         oldExpired: randomUUID(),
@@ -75,13 +82,8 @@ describe('OTP maintenance', () => {
         ]),
       );
       expect(left.rows.map((r) => r.id).sort()).toEqual([rows.recentUsed, rows.oldButPending].sort());
-    } finally {
-      await t.close();
-    }
-  });
-  it('retention keeps per-phone limit rows while their window, lockout or failure count can still matter (a consecutive-failure count only a success resets)', async () => {
-    const t = await startApp();
-    try {
+    });
+    it('retention keeps per-phone limit rows while their window, lockout or failure count can still matter (a consecutive-failure count only a success resets)', async () => {
       const hours = (h: number) => new Date(Date.now() - h * 3600_000);
       const keys = { fresh: uniquePhone(), stale: uniquePhone() };
       const guards = {
@@ -130,8 +132,6 @@ describe('OTP maintenance', () => {
       }));
       expect(left.counters).toEqual([keys.fresh]);
       expect(left.guards.sort()).toEqual([guards.recentFailure, guards.locked, guards.lockoutOver].sort());
-    } finally {
-      await t.close();
-    }
+    });
   });
 });

@@ -47,6 +47,7 @@ describe('delivery: provider back-pressure (Retry-After, rate limits)', () => {
     dnz.reset();
     enosend.reset();
     sinch.reset();
+    // Kept as SQL: a reset between tests (pauses); no owner offers a delete.
     await db.query('DELETE FROM provider_states');
   });
   afterEach(async () => {

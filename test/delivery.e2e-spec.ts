@@ -49,6 +49,7 @@ describe('delivery: queue, providers, fallback', () => {
     enosend.statuses('delivered');
     dnz.clearRequests();
     enosend.clearRequests();
+    // Kept as SQL: a reset between tests (misconfigured marks, pauses); no owner offers a delete.
     await withDb((db) => db.query('DELETE FROM provider_states'));
   });
 

@@ -7,8 +7,13 @@ import { queuedPayload } from './queue.js';
  * The code of an issued verification, read the way the delivery worker reads it: from its queued
  * job, decrypted with the test secret. (The service itself has no way to reveal a code.)
  */
-export async function issuedCode(id: string, secret = TEST_ENV.OTP_HASH_SECRET): Promise<string> {
-  const payload = await queuedPayload<{ id: string; c: string }>(id);
+export async function issuedCode(
+  id: string,
+  secret = TEST_ENV.OTP_HASH_SECRET,
+  /** The database (default DATABASE_URL; the medium tier passes its own). */
+  url?: string,
+): Promise<string> {
+  const payload = await queuedPayload<{ id: string; c: string }>(id, url);
   if (!payload) throw new Error(`no queued delivery job for ${id}`);
   const code = new PayloadCipher(deriveKeys(secret.split(','))).decrypt(payload.c, id);
   rememberCode(code);

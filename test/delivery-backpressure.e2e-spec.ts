@@ -47,6 +47,7 @@ describe('delivery: provider back-pressure (Retry-After, rate limits)', () => {
     dnz.reset();
     enosend.reset();
     sinch.reset();
+    // Kept as SQL: a reset between tests (pauses); no owner offers a delete.
     await db.query('DELETE FROM provider_states');
   });
   afterEach(async () => {
@@ -124,7 +125,7 @@ describe('delivery: provider back-pressure (Retry-After, rate limits)', () => {
         async () =>
           (
             await db.query<{ run_at: Date; locked_at: Date | null }>(
-              'SELECT run_at, locked_at FROM graphile_worker._private_jobs WHERE key = $1',
+              'SELECT run_at, locked_at FROM graphile_worker.jobs WHERE key = $1',
               [id],
             )
           ).find((j) => j.locked_at === null && j.run_at.getTime() > first.receivedAt),

@@ -2,6 +2,8 @@ import { startApp, type TestApp } from './helpers/app.js';
 import { uniquePhone, withDb } from './helpers/db.js';
 import { codeIn } from './helpers/reliability.js';
 import { waitFor } from './helpers/wait.js';
+import { optOut } from './helpers/delivery-state.js';
+import { queuedJob } from './helpers/queue.js';
 import { OtpCrypto } from '../src/codes/otp.crypto.js';
 import { PrismaService } from '../src/prisma/prisma.service.js';
 import {
@@ -47,6 +49,7 @@ describe('delivery: queue, providers, fallback', () => {
     enosend.statuses('delivered');
     dnz.clearRequests();
     enosend.clearRequests();
+    // Kept as SQL: a reset between tests (misconfigured marks, pauses); no owner offers a delete.
     await withDb((db) => db.query('DELETE FROM provider_states'));
   });
 
@@ -61,10 +64,7 @@ describe('delivery: queue, providers, fallback', () => {
       },
       { what: `delivery of ${id}` },
     );
-  const jobFor = (id: string) =>
-    withDb((db) => db.query('SELECT 1 FROM graphile_worker._private_jobs WHERE key = $1', [id])).then(
-      (r) => r.rowCount,
-    );
+  const jobFor = (id: string) => queuedJob(id).then((job) => (job ? 1 : 0));
 
   it('hands the code to the first provider; the code that arrives verifies; no job (and no ciphertext) is left', async () => {
     const phone = uniquePhone();
@@ -222,11 +222,7 @@ describe('delivery: queue, providers, fallback', () => {
 
   it('an opted-out number gets 202 as usual but no message; delivery failed with opted_out', async () => {
     const phone = uniquePhone();
-    await withDb((db) =>
-      db.query('INSERT INTO whatsapp_contacts (phone, opted_out_at, updated_at) VALUES ($1, now(), now())', [
-        phone,
-      ]),
-    );
+    await optOut(t.app, phone);
     const res = await send(phone);
     expect(res.status).toBe(202);
     const view = await settled(res.body.id as string);

@@ -1,6 +1,7 @@
 import { startApp, type TestApp } from './helpers/app.js';
 import { uniquePhone, withDb } from './helpers/db.js';
 import { waitFor } from './helpers/wait.js';
+import { queuedJob } from './helpers/queue.js';
 import {
   type DnzFake,
   type MetaFake,
@@ -158,13 +159,7 @@ describe('meta: WhatsApp Cloud API provider and webhooks', () => {
     });
   }
   async function fallbackJobs(id: string): Promise<number> {
-    return withDb(async (db) => {
-      const res = await db.query(
-        `SELECT 1 FROM graphile_worker._private_jobs WHERE key = 'fallback:' || $1`,
-        [id],
-      );
-      return res.rowCount ?? 0;
-    });
+    return (await queuedJob(`fallback:${id}`)) ? 1 : 0;
   }
 
   describe('send', () => {

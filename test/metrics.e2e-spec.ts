@@ -54,13 +54,17 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return sum;
 }
 
-describe('Prometheus metrics at /metrics', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp({ env: { DELIVERY_WORKER_ENABLED: 'false' } });
-  });
-  afterAll(() => t.close());
+// One app for the describes that need no configuration of their own (no worker: jobs stay queued,
+// and this replica still answers for the queue). Their assertions are deltas, so sharing it makes
+// no test depend on another. They run before the Sinch describe boots its own app: an app's logs
+// are captured while it is the one started last (test/helpers/app.ts).
+let t: TestApp;
+beforeAll(async () => {
+  t = await startApp({ env: { DELIVERY_WORKER_ENABLED: 'false' } });
+});
+afterAll(() => t.close());
 
+describe('Prometheus metrics at /metrics', () => {
   const scrape = async () => {
     const res = await t.request('GET', '/metrics', { auth: false });
     expect(res.status).toBe(200);
@@ -163,9 +167,59 @@ describe('Prometheus metrics at /metrics', () => {
   });
 });
 
+describe('queue gauges, read from the database by the replica that is scraped', () => {
+  it('counts queued delivery jobs, not the cron task, and ages the oldest due one', async () => {
+    const depth = async () => {
+      const text = (await t.request('GET', '/metrics', { auth: false })).text;
+      return {
+        depth: sample(text, 'otp_delivery_queue_depth'),
+        age: sample(text, 'otp_delivery_queue_oldest_age_seconds'),
+      };
+    };
+    const fromDb = () =>
+      withDb(async (db) =>
+        Number(
+          (
+            await db.query<{ n: string }>(
+              `SELECT count(*) AS n FROM graphile_worker.jobs j
+               WHERE j.task_identifier <> $1 AND j.attempts < j.max_attempts`,
+              [RETENTION_TASK],
+            )
+          ).rows[0].n,
+        ),
+      );
+    const before = await depth();
+    expect(before.depth).toBe(await fromDb());
+    for (let i = 0; i < 2; i++) {
+      expect((await t.request('POST', '/v1/otp/send', { body: { phone: uniquePhone() } })).status).toBe(202);
+    }
+    // A retention job (the cron task) in the queue is not a delivery.
+    await withDb((db) =>
+      db.query(`SELECT graphile_worker.add_job($1, '{}'::json, job_key => 'metrics-test-retention')`, [
+        RETENTION_TASK,
+      ]),
+    );
+    const after = await depth();
+    expect(after.depth - before.depth).toBe(2);
+    expect(after.depth).toBe(await fromDb());
+    expect(after.age).toBeGreaterThanOrEqual(0);
+    await withDb((db) => db.query(`SELECT graphile_worker.remove_job('metrics-test-retention')`));
+  });
+
+  (promtool ? it : it.skip)('passes promtool check metrics', async () => {
+    const text = (await t.request('GET', '/metrics', { auth: false })).text;
+    const run = spawnSync(promtool as string, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect({ status: run.status, problems: `${run.stdout}${run.stderr}`.trim() }).toEqual({
+      status: 0,
+      problems: '',
+    });
+  });
+});
+
 describe('delivery outcome, latency, conversion and queue metrics', () => {
   const SECRET = 'metrics-sinch-webhook-secret-0123';
   let sinch: SinchFake;
+  // This describe's own app (a worker and the Sinch fake), shadowing the shared one.
   let t: TestApp;
   beforeAll(async () => {
     sinch = await startSinchFake();
@@ -185,8 +239,8 @@ describe('delivery outcome, latency, conversion and queue metrics', () => {
           async (db) =>
             (
               await db.query(
-                `SELECT 1 FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-                 WHERE t.identifier <> $1 AND j.attempts < j.max_attempts AND j.run_at <= now() LIMIT 1`,
+                `SELECT 1 FROM graphile_worker.jobs j
+                 WHERE j.task_identifier <> $1 AND j.attempts < j.max_attempts AND j.run_at <= now() LIMIT 1`,
                 [RETENTION_TASK],
               )
             ).rowCount === 0,
@@ -294,61 +348,5 @@ describe('delivery outcome, latency, conversion and queue metrics', () => {
       afterFallback: delta({ provider: 'sinch', reason: 'all_providers_failed' }),
       all: delta({}),
     }).toEqual({ late: 1, afterFallback: 1, all: 2 });
-  });
-});
-
-describe('queue gauges, read from the database by the replica that is scraped', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    // No worker here: the jobs stay queued, and this replica still answers for the queue.
-    t = await startApp({ env: { DELIVERY_WORKER_ENABLED: 'false' } });
-  });
-  afterAll(() => t.close());
-
-  it('counts queued delivery jobs, not the cron task, and ages the oldest due one', async () => {
-    const depth = async () => {
-      const text = (await t.request('GET', '/metrics', { auth: false })).text;
-      return {
-        depth: sample(text, 'otp_delivery_queue_depth'),
-        age: sample(text, 'otp_delivery_queue_oldest_age_seconds'),
-      };
-    };
-    const fromDb = () =>
-      withDb(async (db) =>
-        Number(
-          (
-            await db.query<{ n: string }>(
-              `SELECT count(*) AS n FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-               WHERE t.identifier <> $1 AND j.attempts < j.max_attempts`,
-              [RETENTION_TASK],
-            )
-          ).rows[0].n,
-        ),
-      );
-    const before = await depth();
-    expect(before.depth).toBe(await fromDb());
-    for (let i = 0; i < 2; i++) {
-      expect((await t.request('POST', '/v1/otp/send', { body: { phone: uniquePhone() } })).status).toBe(202);
-    }
-    // A retention job (the cron task) in the queue is not a delivery.
-    await withDb((db) =>
-      db.query(`SELECT graphile_worker.add_job($1, '{}'::json, job_key => 'metrics-test-retention')`, [
-        RETENTION_TASK,
-      ]),
-    );
-    const after = await depth();
-    expect(after.depth - before.depth).toBe(2);
-    expect(after.depth).toBe(await fromDb());
-    expect(after.age).toBeGreaterThanOrEqual(0);
-    await withDb((db) => db.query(`SELECT graphile_worker.remove_job('metrics-test-retention')`));
-  });
-
-  (promtool ? it : it.skip)('passes promtool check metrics', async () => {
-    const text = (await t.request('GET', '/metrics', { auth: false })).text;
-    const run = spawnSync(promtool as string, ['check', 'metrics'], { input: text, encoding: 'utf8' });
-    expect({ status: run.status, problems: `${run.stdout}${run.stderr}`.trim() }).toEqual({
-      status: 0,
-      problems: '',
-    });
   });
 });

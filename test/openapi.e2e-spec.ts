@@ -90,17 +90,21 @@ function exampleCodes(op: Operation): Record<string, number> {
   return out;
 }
 
+// One app for the file: no describe needs a configuration of its own, and none changes its state.
+let t: TestApp;
+beforeAll(async () => {
+  t = await startApp({ env: { DELIVERY_WORKER_ENABLED: 'false' } });
+});
+afterAll(() => t.close());
+
 describe('OpenAPI: /docs and /docs-json', () => {
-  let t: TestApp;
   let doc: Document;
   beforeAll(async () => {
-    t = await startApp({ env: { DELIVERY_WORKER_ENABLED: 'false' } });
     const res = await t.request<Document>('GET', '/docs-json', { auth: false });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     doc = res.body;
   });
-  afterAll(() => t.close());
 
   it.each(CONTRACT_ROUTES)('lists %s %s', (method, path) => {
     expect(doc.paths[path]?.[method]).toBeDefined();
@@ -428,12 +432,6 @@ describe('OpenAPI: /docs and /docs-json', () => {
 });
 
 describe('405 method_not_allowed for a known path with another method', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp({ env: { DELIVERY_WORKER_ENABLED: 'false' } });
-  });
-  afterAll(() => t.close());
-
   it.each([
     ['GET', '/v1/otp/send', 'POST'],
     ['GET', '/v1/otp/verify', 'POST'],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeliveryRepository } from '../src/delivery/delivery.repository.js';
-import { startApp } from './helpers/app.js';
+import { startApp, type TestApp } from './helpers/app.js';
 import { issuedCode } from './helpers/codes.js';
 import { uniquePhone, withDb } from './helpers/db.js';
 import { TEST_ENV } from './setup/test-env.js';
@@ -44,9 +44,16 @@ describe('OTP maintenance', () => {
     }
   });
 
-  it('the retention sweep deletes codes past OTP_RETENTION_HOURS that can no longer verify, and nothing else', async () => {
-    const t = await startApp({ env: { DELIVERY_WORKER_ENABLED: 'false' } });
-    try {
+  describe('retention', () => {
+    // One app for both sweeps. No worker: its cron task would sweep the rows under the test's feet.
+    // The rows are backdated with SQL (retention is about age, and a day cannot be waited out).
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startApp({ env: { DELIVERY_WORKER_ENABLED: 'false' } });
+    });
+    afterAll(() => t.close());
+
+    it('the retention sweep deletes codes past OTP_RETENTION_HOURS that can no longer verify, and nothing else', async () => {
       const rows = {
         oldUsed: randomUUID(),
         oldExpired: randomUUID(),
@@ -75,63 +82,8 @@ describe('OTP maintenance', () => {
         ]),
       );
       expect(left.rows.map((r) => r.id).sort()).toEqual([rows.recentUsed, rows.oldButPending].sort());
-    } finally {
-      await t.close();
-    }
-  });
-  it('retention folds the wrong codes of the codes it deletes into their verify guard: the consecutive count outlives them', async () => {
-    const t = await startApp({
-      env: {
-        DELIVERY_WORKER_ENABLED: 'false',
-        OTP_RESEND_COOLDOWN_SECONDS: '0',
-        THROTTLE_VERIFY_PER_PHONE_HOUR: '1000',
-        OTP_MAX_CONSECUTIVE_FAILURES: '7',
-        OTP_LOCKOUT_SECONDS: '600',
-      },
     });
-    try {
-      const phone = uniquePhone();
-      const verify = (code: string) =>
-        t.request<Record<string, unknown>>('POST', '/v1/otp/verify', { body: { phone, code } });
-      const sendCode = async () => {
-        const sent = await t.request<Record<string, string>>('POST', '/v1/otp/send', { body: { phone } });
-        expect(sent.status).toBe(202);
-        return issuedCode(sent.body.id);
-      };
-      const wrongOf = (code: string) => (code === '000000' ? '111111' : '000000');
-      const first = await sendCode();
-      for (let i = 0; i < 5; i++) expect((await verify(wrongOf(first))).body.code).toBe('invalid_code');
-      // A day later the sweep deletes that code; its 5 failures move into the guard row.
-      t.clock.advance(25 * 3600_000);
-      const swept = await t.app.get(DeliveryRepository).sweep(t.clock.now(), 24);
-      expect(swept.codes).toBeGreaterThanOrEqual(1);
-      const guard = await withDb((db) =>
-        db.query('SELECT consecutive_failures, locked_until FROM verify_guards WHERE phone = $1', [phone]),
-      );
-      expect(guard.rows).toEqual([{ consecutive_failures: 5, locked_until: null }]);
-      // So the 6th and 7th wrong codes in a row, on a new code, lock the (client, phone).
-      const second = await sendCode();
-      expect((await verify(wrongOf(second))).body.code).toBe('invalid_code');
-      expect((await verify(wrongOf(second))).body.code).toBe('invalid_code');
-      expect((await verify(second)).body.code).toBe('too_many_failures');
-      // Another day on, the sweep deletes the second code: its 2 failures are in the count already
-      // (folded when the lockout armed), so they are not added twice.
-      t.clock.advance(25 * 3600_000);
-      expect((await t.app.get(DeliveryRepository).sweep(t.clock.now(), 24)).codes).toBeGreaterThanOrEqual(1);
-      const after = await withDb((db) =>
-        db.query<{ n: number }>('SELECT consecutive_failures AS n FROM verify_guards WHERE phone = $1', [
-          phone,
-        ]),
-      );
-      expect(after.rows).toEqual([{ n: 7 }]);
-    } finally {
-      await t.close();
-    }
-  });
-
-  it('retention keeps per-phone limit rows while their window, lockout or failure count can still matter (a consecutive-failure count only a success resets)', async () => {
-    const t = await startApp();
-    try {
+    it('retention keeps per-phone limit rows while their window, lockout or failure count can still matter (a consecutive-failure count only a success resets)', async () => {
       const hours = (h: number) => new Date(Date.now() - h * 3600_000);
       const keys = { fresh: uniquePhone(), stale: uniquePhone() };
       const guards = {
@@ -180,6 +132,54 @@ describe('OTP maintenance', () => {
       }));
       expect(left.counters).toEqual([keys.fresh]);
       expect(left.guards.sort()).toEqual([guards.recentFailure, guards.locked, guards.lockoutOver].sort());
+    });
+  });
+
+  it('retention folds the wrong codes of the codes it deletes into their verify guard: the consecutive count outlives them', async () => {
+    const t = await startApp({
+      env: {
+        DELIVERY_WORKER_ENABLED: 'false',
+        OTP_RESEND_COOLDOWN_SECONDS: '0',
+        THROTTLE_VERIFY_PER_PHONE_HOUR: '1000',
+        OTP_MAX_CONSECUTIVE_FAILURES: '7',
+        OTP_LOCKOUT_SECONDS: '600',
+      },
+    });
+    try {
+      const phone = uniquePhone();
+      const verify = (code: string) =>
+        t.request<Record<string, unknown>>('POST', '/v1/otp/verify', { body: { phone, code } });
+      const sendCode = async () => {
+        const sent = await t.request<Record<string, string>>('POST', '/v1/otp/send', { body: { phone } });
+        expect(sent.status).toBe(202);
+        return issuedCode(sent.body.id);
+      };
+      const wrongOf = (code: string) => (code === '000000' ? '111111' : '000000');
+      const first = await sendCode();
+      for (let i = 0; i < 5; i++) expect((await verify(wrongOf(first))).body.code).toBe('invalid_code');
+      // A day later the sweep deletes that code; its 5 failures move into the guard row.
+      t.clock.advance(25 * 3600_000);
+      const swept = await t.app.get(DeliveryRepository).sweep(t.clock.now(), 24);
+      expect(swept.codes).toBeGreaterThanOrEqual(1);
+      const guard = await withDb((db) =>
+        db.query('SELECT consecutive_failures, locked_until FROM verify_guards WHERE phone = $1', [phone]),
+      );
+      expect(guard.rows).toEqual([{ consecutive_failures: 5, locked_until: null }]);
+      // So the 6th and 7th wrong codes in a row, on a new code, lock the (client, phone).
+      const second = await sendCode();
+      expect((await verify(wrongOf(second))).body.code).toBe('invalid_code');
+      expect((await verify(wrongOf(second))).body.code).toBe('invalid_code');
+      expect((await verify(second)).body.code).toBe('too_many_failures');
+      // Another day on, the sweep deletes the second code: its 2 failures are in the count already
+      // (folded when the lockout armed), so they are not added twice.
+      t.clock.advance(25 * 3600_000);
+      expect((await t.app.get(DeliveryRepository).sweep(t.clock.now(), 24)).codes).toBeGreaterThanOrEqual(1);
+      const after = await withDb((db) =>
+        db.query<{ n: number }>('SELECT consecutive_failures AS n FROM verify_guards WHERE phone = $1', [
+          phone,
+        ]),
+      );
+      expect(after.rows).toEqual([{ n: 7 }]);
     } finally {
       await t.close();
     }

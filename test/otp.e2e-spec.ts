@@ -261,6 +261,7 @@ describe('OTP core: send, verify, status', () => {
       codes.push(await issuedCode(body.id as string));
     }
     const dump = await withDb(async (db) => {
+      // The job payloads too, where they lie (graphile-worker's private table): this checks storage.
       const tables = [
         'one_time_codes',
         'delivery_attempts',

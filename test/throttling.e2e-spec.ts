@@ -2,6 +2,7 @@ import { maskPhone } from '../src/common/phone/phone.js';
 import { startApp, type HttpResponse, type TestApp } from './helpers/app.js';
 import { issuedCode } from './helpers/codes.js';
 import { uniquePhone, withDb } from './helpers/db.js';
+import { queuedPayload } from './helpers/queue.js';
 import {
   DEAD_REDIS_URL,
   deleteThrottleKeys,
@@ -369,14 +370,8 @@ describe('throttling: test numbers', () => {
       // Test numbers are never sent, so the pumping rules (here: GH not allowed) do not apply.
       const sent = await send(t, { phone: spellings(testPhone).national, clientIp: uniqueIp() });
       expect(sent.status).toBe(202);
-      const job = await withDb(async (db) => {
-        const res = await db.query<{ payload: { c: string } }>(
-          'SELECT payload FROM graphile_worker._private_jobs WHERE key = $1',
-          [sent.body.id],
-        );
-        return res.rows[0];
-      });
-      expect(job.payload.c).toBe('test-number');
+      const payload = await queuedPayload<{ c: string }>(sent.body.id as string);
+      expect(payload?.c).toBe('test-number');
       const ok = await verify(t, { phone: testPhone, code: TEST_CODE, clientIp: uniqueIp() });
       expect(ok.status).toBe(200);
       expect(ok.body).toMatchObject({ verified: true, id: sent.body.id });

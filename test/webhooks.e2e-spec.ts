@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DeliveryRepository } from '../src/delivery/delivery.repository.js';
 import { startApp, type TestApp } from './helpers/app.js';
+import { issuedCode } from './helpers/codes.js';
 import { uniquePhone, withDb } from './helpers/db.js';
+import { attemptInDoubt, recordSentAttempt, startAttempt } from './helpers/delivery-state.js';
+import { queuedJob, queuedPayload } from './helpers/queue.js';
 import { enosendHeaders, sinchHeaders, sinchInbound, sinchReport } from './helpers/webhooks.js';
 
 type Body = Record<string, unknown>;
@@ -59,15 +62,8 @@ async function receipts(provider: string, kind: string, valuePrefix: string): Pr
 }
 
 async function fallbackJobs(codeId: string): Promise<{ identifier: string; payload: unknown }[]> {
-  return withDb(async (db) => {
-    const res = await db.query<{ identifier: string; payload: unknown }>(
-      `SELECT t.identifier, j.payload FROM graphile_worker._private_jobs j
-       JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-       WHERE j.key = 'fallback:' || $1`,
-      [codeId],
-    );
-    return res.rows;
-  });
+  const job = await queuedJob(`fallback:${codeId}`);
+  return job ? [{ identifier: job.task, payload: await queuedPayload(`fallback:${codeId}`) }] : [];
 }
 
 describe('Sinch webhooks', () => {
@@ -85,18 +81,7 @@ describe('Sinch webhooks', () => {
     expect(res.status).toBe(202);
     const id = res.body.id as string;
     const messageId = `sinch-${randomUUID()}`;
-    await withDb(async (db) => {
-      await db.query(
-        `UPDATE one_time_codes SET delivery_status = 'sent', delivery_provider = 'sinch',
-           delivery_message_id = $2, sent_at = now(), delivery_updated_at = now() WHERE id = $1`,
-        [id, messageId],
-      );
-      await db.query(
-        `INSERT INTO delivery_attempts (id, code_id, provider, outcome, provider_message_id, provider_status, duration_ms)
-         VALUES (gen_random_uuid(), $1, 'sinch', 'sent', $2, 'accepted', 12)`,
-        [id, messageId],
-      );
-    });
+    await recordSentAttempt(t.app, id, 'sinch', messageId);
     return { id, messageId };
   }
 
@@ -354,9 +339,9 @@ describe('Sinch webhooks', () => {
 
     it('FAILED for a code already verified fails the delivery without a fallback', async () => {
       const { id, messageId } = await sentCode();
-      await withDb((db) =>
-        db.query(`UPDATE one_time_codes SET status = 'verified', used_at = now() WHERE id = $1`, [id]),
-      );
+      const phone = (await t.request<Body>('GET', `/v1/otp/${id}`)).body.phone as string;
+      const code = await issuedCode(id);
+      expect((await t.request('POST', '/v1/otp/verify', { body: { phone, code } })).status).toBe(200);
       expect((await postSigned(sinchReport(id, messageId, 'FAILED', 'RECIPIENT_NOT_REACHABLE'))).status).toBe(
         200,
       );
@@ -369,12 +354,8 @@ describe('Sinch webhooks', () => {
 
     it('FAILED for a message the code no longer uses (after a fallback) does nothing', async () => {
       const { id, messageId } = await sentCode();
-      await withDb((db) =>
-        db.query(
-          `UPDATE one_time_codes SET delivery_provider = 'enosend', delivery_message_id = 'eno-1' WHERE id = $1`,
-          [id],
-        ),
-      );
+      // The fallback's send through EnoSend went out: its message is now the code's.
+      await recordSentAttempt(t.app, id, 'enosend', 'eno-1');
       const before = await codeRow(id);
       expect((await postSigned(sinchReport(id, messageId, 'FAILED', 'RECIPIENT_NOT_REACHABLE'))).status).toBe(
         200,
@@ -386,15 +367,7 @@ describe('Sinch webhooks', () => {
     it('a signed FAILED report carrying only message_metadata (no message id) changes nothing: no fallback, no new digits, even for a code DNZ delivered', async () => {
       const res = await t.request<Body>('POST', '/v1/otp/send', { body: { phone: uniquePhone() } });
       const id = res.body.id as string;
-      await withDb((db) =>
-        db.query(
-          `WITH a AS (INSERT INTO delivery_attempts (id, code_id, provider, outcome, provider_message_id, duration_ms)
-             VALUES (gen_random_uuid(), $1, 'dnz', 'sent', 'dnz-job-x', 5))
-           UPDATE one_time_codes SET delivery_status = 'sent', delivery_provider = 'dnz',
-             delivery_message_id = 'dnz-job-x', sent_at = now() WHERE id = $1`,
-          [id],
-        ),
-      );
+      await recordSentAttempt(t.app, id, 'dnz', 'dnz-job-x');
       const hash = () =>
         withDb((db) =>
           db.query<{ code_hash: string }>('SELECT code_hash FROM one_time_codes WHERE id = $1', [id]),
@@ -410,14 +383,9 @@ describe('Sinch webhooks', () => {
 
     it("a report naming an older attempt's message (a newer attempt went out since) changes nothing", async () => {
       const { id, messageId } = await sentCode();
-      // A newer attempt through DNZ is now the code's current one.
-      await withDb((db) =>
-        db.query(
-          `INSERT INTO delivery_attempts (id, code_id, provider, outcome, provider_message_id, duration_ms, created_at)
-           VALUES (gen_random_uuid(), $1, 'dnz', 'sent', 'dnz-job-y', 5, now() + interval '1 second')`,
-          [id],
-        ),
-      );
+      // A newer attempt through DNZ (in flight) is now the code's current one.
+      await new Promise((r) => setTimeout(r, 5));
+      await startAttempt(t.app, id, 'dnz');
       const before = await codeRow(id);
       expect((await postSigned(sinchReport(id, messageId, 'FAILED', 'RECIPIENT_NOT_REACHABLE'))).status).toBe(
         200,
@@ -430,13 +398,7 @@ describe('Sinch webhooks', () => {
     it('a report naming an attempt left in doubt by a crash (codeId:attemptId in message_metadata) settles it', async () => {
       const res = await t.request<Body>('POST', '/v1/otp/send', { body: { phone: uniquePhone() } });
       const id = res.body.id as string;
-      const attemptId = randomUUID();
-      await withDb((db) =>
-        db.query(
-          `INSERT INTO delivery_attempts (id, code_id, provider, outcome, duration_ms) VALUES ($2, $1, 'sinch', 'in_doubt', 0)`,
-          [id, attemptId],
-        ),
-      );
+      const attemptId = await attemptInDoubt(t.app, id, 'sinch');
       const messageId = `sinch-${randomUUID()}`;
       expect((await postSigned(sinchReport(`${id}:${attemptId}`, messageId, 'DELIVERED'))).status).toBe(200);
       expect((await codeRow(id)).delivery_status).toBe('delivered');

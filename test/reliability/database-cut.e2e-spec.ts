@@ -179,6 +179,7 @@ describe('reliability: the database goes away mid-load and comes back', () => {
   }, 150_000);
 
   it('the operator command lists a send stuck in the queue and exits 1', async () => {
+    // Kept as SQL: a send stuck for 90 s is a state no public call can produce (the worker would deliver it).
     const [row] = await db.query<{ id: string }>(
       `INSERT INTO one_time_codes (id, phone, purpose, code_hash, hash_key_id, client, max_attempts, expires_at, created_at)
        VALUES (gen_random_uuid(), '+233240000001', 'login', 'x', 'k', 'acme', 5, now() + interval '5 minutes', now() - interval '90 seconds')

@@ -87,7 +87,7 @@ describe('reliability: worker processes that die or are stopped', () => {
     });
   const jobOf = (id: string) =>
     db.query<{ locked_at: Date | null; stale: boolean }>(
-      `SELECT locked_at, locked_at < now() - interval '2 seconds' AS stale FROM graphile_worker._private_jobs WHERE key = $1`,
+      `SELECT locked_at, locked_at < now() - interval '2 seconds' AS stale FROM graphile_worker.jobs WHERE key = $1`,
       [id],
     );
 
@@ -385,7 +385,7 @@ describe('reliability: worker processes that die or are stopped', () => {
     expect(statuses).not.toContain(500);
     // The stopped worker holds no job: what it had in hand finished, the rest was never taken.
     const locked = await db.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM graphile_worker._private_jobs WHERE locked_at IS NOT NULL',
+      'SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE locked_at IS NOT NULL',
     );
     expect(locked[0].n).toBe(0);
     const leftover = (await unfinished(db, { phones: batch })).length;

@@ -8,6 +8,8 @@ import type { EmbeddedPostgres } from '../../src/embedded/embedded-postgres.js';
 /** Shared with global-teardown.ts (both run in Jest's parent process). */
 export const EMBEDDED_SERVER = Symbol.for('whatsapp-otp-service.test.embedded-postgres');
 type WithServer = typeof globalThis & { [EMBEDDED_SERVER]?: EmbeddedPostgres };
+/** Set once the run's databases exist: the e2e and medium projects both name this set-up. */
+const DATABASES_READY = Symbol.for('whatsapp-otp-service.test.databases-ready');
 
 const DEFAULT_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -17,7 +19,8 @@ const CONNECT_TIMEOUT_MS = 3000;
 /**
  * One fresh PostgreSQL database per test run, migrated with the project's own command
  * (`npm run db:migrate`), exactly as an operator would. Its URL reaches every test worker through
- * DATABASE_URL; global-teardown drops it.
+ * DATABASE_URL; a copy for the medium tier through TEST_MEDIUM_DATABASE_URL; global-teardown drops
+ * both.
  *
  * The server is the one at TEST_DATABASE_ADMIN_URL (default: the machine's, 127.0.0.1:5432, as CI
  * uses); when nothing answers there, an embedded PostgreSQL (src/embedded/, data in
@@ -26,6 +29,10 @@ const CONNECT_TIMEOUT_MS = 3000;
  * and REQUIRE_REDIS=1 (CI) turns a missing Redis into a failure.
  */
 export default async function globalSetup(): Promise<void> {
+  // Jest runs each project's globalSetup in its parent process: the first creates both databases.
+  const ready = globalThis as typeof globalThis & { [DATABASES_READY]?: boolean };
+  if (ready[DATABASES_READY]) return;
+  ready[DATABASES_READY] = true;
   let admin = process.env.TEST_DATABASE_ADMIN_URL ?? DEFAULT_ADMIN_URL;
   const unreachable = await postgresUnreachable(admin);
   if (unreachable) {
@@ -74,6 +81,15 @@ export default async function globalSetup(): Promise<void> {
     stdio: ['ignore', 'ignore', 'inherit'],
     timeout: 120_000,
   });
+  // The medium tier (test/medium) gets a copy of the migrated database, made before anything
+  // connects to the original: its services share no provider_states or queue with the e2e apps.
+  const medium = `${name}_medium`;
+  const copier = new pg.Client({ connectionString: admin, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  await copier.connect();
+  await copier.query(`CREATE DATABASE "${medium}" TEMPLATE "${name}"`);
+  await copier.end();
+  url.pathname = `/${medium}`;
+  Object.assign(process.env, { TEST_MEDIUM_DATABASE_URL: url.toString(), TEST_MEDIUM_DATABASE_NAME: medium });
 }
 
 /** Why no PostgreSQL answers at `url` (refused, timed out, unknown host), or undefined if one does. */

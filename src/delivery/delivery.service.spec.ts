@@ -5,10 +5,13 @@ import { OtpCrypto } from '../otp/otp.crypto.js';
 import { ProviderError } from '../providers/provider.error.js';
 import type { OtpMessage, SendResult, WhatsAppProvider } from '../providers/provider.interface.js';
 import { DELIVER_OTP_TASK } from './delivery.constants.js';
-import type { DeliveryRepository, PreparedDelivery } from './delivery.repository.js';
+import type { OneTimeCodesRepository } from '../otp/one-time-codes.repository.js';
+import type { DeliveryAttemptsRepository, PreparedDelivery } from './delivery-attempts.repository.js';
 import { DeliveryService } from './delivery.service.js';
 import { FaultHook } from './fault-hook.js';
+import type { JobQueueRepository } from './job-queue.repository.js';
 import { ProviderRouter } from './provider-router.js';
+import type { ProviderStatesRepository } from './provider-states.repository.js';
 
 const CODE_ID = '0b6f3c1e-9a57-4d7e-8f43-2f1a6b9c0d11';
 const CONFIG = {
@@ -42,7 +45,7 @@ class ScriptedProvider implements WhatsAppProvider {
   }
 }
 
-/** DeliveryRepository's statements, in memory: what a delivery asked for is recorded. */
+/** The delivery's repositories (attempts, codes, provider states, queue), in memory: what a delivery asked for is recorded. */
 function repositoryFor(prepared: PreparedDelivery) {
   const calls: [string, ...unknown[]][] = [];
   let attempts = 0;
@@ -69,7 +72,7 @@ function repositoryFor(prepared: PreparedDelivery) {
       calls.push(['markSentInDoubt', provider]);
       return Promise.resolve();
     },
-    pauseProvider: (provider: string, until: Date) => {
+    pause: (provider: string, until: Date) => {
       calls.push(['pauseProvider', provider, until]);
       return Promise.resolve();
     },
@@ -77,10 +80,18 @@ function repositoryFor(prepared: PreparedDelivery) {
       calls.push(['reschedule', task, payload, key, runAt]);
       return Promise.resolve();
     },
-    setProviderState: () => Promise.resolve(),
+    setState: () => Promise.resolve(),
     markDelivered: () => Promise.resolve(),
   };
-  return { repository: repository as unknown as DeliveryRepository, calls };
+  return {
+    repositories: [
+      repository as unknown as DeliveryAttemptsRepository,
+      repository as unknown as OneTimeCodesRepository,
+      repository as unknown as ProviderStatesRepository,
+      repository as unknown as JobQueueRepository,
+    ] as const,
+    calls,
+  };
 }
 
 function prepared(overrides: Partial<PreparedDelivery> = {}, lifeMs = 300_000): PreparedDelivery {
@@ -108,10 +119,10 @@ function prepared(overrides: Partial<PreparedDelivery> = {}, lifeMs = 300_000): 
 function sutFor(chain: WhatsAppProvider[], state: PreparedDelivery) {
   const metrics = new MetricsService();
   const crypto = new OtpCrypto(OTP);
-  const { repository, calls } = repositoryFor(state);
+  const { repositories, calls } = repositoryFor(state);
   const router = new ProviderRouter(chain, CONFIG, metrics);
   const sut = new DeliveryService(
-    repository,
+    ...repositories,
     router,
     crypto,
     new SystemClock(),
@@ -204,10 +215,10 @@ describe('DeliveryService', () => {
     const metrics = new MetricsService();
     const router = new ProviderRouter([dnz, enosend], { ...CONFIG, circuitThreshold: 2 }, metrics);
     for (let i = 0; i < 3; i++) {
-      const { repository } = repositoryFor(prepared());
+      const { repositories } = repositoryFor(prepared());
       const crypto = new OtpCrypto(OTP);
       const sut = new DeliveryService(
-        repository,
+        ...repositories,
         router,
         crypto,
         new SystemClock(),

@@ -3,11 +3,11 @@ import { TerminusModule } from '@nestjs/terminus';
 import { DatabaseHealthIndicator } from './database.health.js';
 import { HealthController } from './health.controller.js';
 import { EnoSendHealthIndicator } from '../webhooks/enosend.health.js';
-import { ProviderStateRepository } from '../webhooks/provider-state.repository.js';
+import { ProviderStatesRepository } from '../delivery/provider-states.repository.js';
 
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
   controllers: [HealthController],
-  providers: [DatabaseHealthIndicator, EnoSendHealthIndicator, ProviderStateRepository],
+  providers: [DatabaseHealthIndicator, EnoSendHealthIndicator, ProviderStatesRepository],
 })
 export class HealthModule {}

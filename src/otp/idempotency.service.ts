@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { RetentionSweeper, type RetentionSweep } from '../delivery/retention.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 
 const RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -17,7 +18,8 @@ export type IdempotencyClaim = { kind: 'claimed' } | { kind: 'replay'; status: n
  * single INSERT … ON CONFLICT, so concurrent duplicates can never both proceed.
  */
 @Injectable()
-export class IdempotencyService {
+@RetentionSweeper()
+export class IdempotencyService implements RetentionSweep {
   constructor(
     private readonly prisma: PrismaService,
     private readonly clock: Clock,
@@ -64,6 +66,13 @@ export class IdempotencyService {
   /** The request failed: forget the key so the client can retry with it. */
   async release(client: string, key: string): Promise<void> {
     await this.prisma.idempotencyKey.deleteMany({ where: { client, key, state: 'in_progress' } });
+  }
+
+  /** Retention (owner of idempotency_keys): keys past their 24 h. */
+  async sweep(now: Date): Promise<{ idempotencyKeys: number }> {
+    const idempotencyKeys = await this.prisma
+      .$executeRaw`DELETE FROM idempotency_keys WHERE expires_at < ${now}`;
+    return { idempotencyKeys };
   }
 }
 

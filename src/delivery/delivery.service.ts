@@ -18,6 +18,7 @@ import {
 import {
   type AttemptOutcome,
   DeliveryAttemptsRepository,
+  type DeliveryTarget,
   type PreparedDelivery,
 } from './delivery-attempts.repository.js';
 import { FaultHook } from './fault-hook.js';
@@ -176,41 +177,8 @@ export class DeliveryService {
     const prepared = await this.attempts.prepare(codeId, now);
     if (!prepared) return;
     const { target, inDoubt, tookIt } = prepared;
-    const finished =
-      job.kind === 'first'
-        ? target.deliveryStatus !== 'queued'
-        : !['queued', 'sent'].includes(target.deliveryStatus) || providers.some((p) => tookIt.has(p.name));
-    if (finished) {
-      this.logger.log(
-        { codeId, deliveryStatus: target.deliveryStatus },
-        'delivery already finished; job re-run ignored',
-      );
-      return;
-    }
-    if (target.status !== 'pending' || target.expiresAt <= now) {
-      if (target.status === 'verified' && inDoubt.size > 0) {
-        // Verified with the digits of an attempt in doubt: that message did reach the user.
-        await this.codes.markSentInDoubt(codeId, [...inDoubt][0], now);
-        return;
-      }
-      // Verified, burnt, replaced or expired before it went out: nothing is sent.
-      await this.codes.markFailed(codeId, NO_LONGER_VALID, now);
-      return;
-    }
-    if (target.optedOutAt) {
-      // The send answered 202 like any other; only the delivery shows the opt-out.
-      await this.codes.markFailed(codeId, 'opted_out', now);
-      return;
-    }
-    const message: OtpMessage = {
-      codeId,
-      phone: target.phone,
-      code,
-      ttlMinutes: Math.max(1, Math.round((target.expiresAt.getTime() - now.getTime()) / 60_000)),
-      locale: target.locale ?? undefined,
-      withinSessionWindow:
-        !!target.lastInboundAt && now.getTime() - target.lastInboundAt.getTime() < SESSION_WINDOW_MS,
-    };
+    if (await this.settledWithoutSending(codeId, prepared, providers, job, now)) return;
+    const message = messageFor(codeId, code, target, now);
     if (inDoubt.size > 0) {
       this.logger.warn(
         { codeId, inDoubt: [...inDoubt], phoneMasked: maskPhone(target.phone) },
@@ -239,6 +207,47 @@ export class DeliveryService {
       { codeId, phoneMasked: maskPhone(target.phone), error: lastError },
       'delivery failed on every provider',
     );
+  }
+
+  /**
+   * True when this run sends nothing, the code's delivery then settled here: a re-run after the
+   * delivery finished, a code no longer worth sending (verified, burnt, replaced, expired), or an
+   * opted-out contact.
+   */
+  private async settledWithoutSending(
+    codeId: string,
+    { target, inDoubt, tookIt }: PreparedDelivery,
+    providers: WhatsAppProvider[],
+    job: DeliveryJob,
+    now: Date,
+  ): Promise<boolean> {
+    const finished =
+      job.kind === 'first'
+        ? target.deliveryStatus !== 'queued'
+        : !['queued', 'sent'].includes(target.deliveryStatus) || providers.some((p) => tookIt.has(p.name));
+    if (finished) {
+      this.logger.log(
+        { codeId, deliveryStatus: target.deliveryStatus },
+        'delivery already finished; job re-run ignored',
+      );
+      return true;
+    }
+    if (target.status !== 'pending' || target.expiresAt <= now) {
+      if (target.status === 'verified' && inDoubt.size > 0) {
+        // Verified with the digits of an attempt in doubt: that message did reach the user.
+        await this.codes.markSentInDoubt(codeId, [...inDoubt][0], now);
+        return true;
+      }
+      // Verified, burnt, replaced or expired before it went out: nothing is sent.
+      await this.codes.markFailed(codeId, NO_LONGER_VALID, now);
+      return true;
+    }
+    if (target.optedOutAt) {
+      // The send answered 202 like any other; only the delivery shows the opt-out.
+      await this.codes.markFailed(codeId, 'opted_out', now);
+      return true;
+    }
+    return false;
   }
 
   /** A provider to leave out without calling it: reported unhealthy, or paused by its rate limit. */
@@ -468,6 +477,19 @@ function inDoubtLast(providers: WhatsAppProvider[], inDoubt: Set<string>): Whats
   const last = providers.reduce((at, p, i) => (inDoubt.has(p.name) ? i : at), -1);
   const rotated = [...providers.slice(last + 1), ...providers.slice(0, last + 1)];
   return [...rotated.filter((p) => !inDoubt.has(p.name)), ...rotated.filter((p) => inDoubt.has(p.name))];
+}
+
+/** The message for the provider: the digits and what the templates need, the session window. */
+function messageFor(codeId: string, code: string, target: DeliveryTarget, now: Date): OtpMessage {
+  return {
+    codeId,
+    phone: target.phone,
+    code,
+    ttlMinutes: Math.max(1, Math.round((target.expiresAt.getTime() - now.getTime()) / 60_000)),
+    locale: target.locale ?? undefined,
+    withinSessionWindow:
+      !!target.lastInboundAt && now.getTime() - target.lastInboundAt.getTime() < SESSION_WINDOW_MS,
+  };
 }
 
 function earliest(a: Date | undefined, b: Date): Date {

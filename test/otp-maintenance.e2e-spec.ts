@@ -166,6 +166,15 @@ describe('OTP maintenance', () => {
       });
       const swept = await t.app.get(RetentionScheduler).sweep(new Date());
       expect(swept).toMatchObject({ sendCounters: 1, verifyGuards: 1 });
+      // Every table owner's sweep ran (RetentionScheduler finds otp's and webhooks' by their mark).
+      expect(Object.keys(swept).sort()).toEqual([
+        'codes',
+        'deadJobs',
+        'idempotencyKeys',
+        'sendCounters',
+        'verifyGuards',
+        'webhookReceipts',
+      ]);
       const left = await withDb(async (db) => ({
         counters: (
           await db.query<{ key: string }>('SELECT key FROM phone_send_counters WHERE key = ANY($1)', [

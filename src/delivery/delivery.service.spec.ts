@@ -80,7 +80,10 @@ function repositoryFor(prepared: PreparedDelivery) {
       calls.push(['reschedule', task, payload, key, runAt]);
       return Promise.resolve();
     },
-    setState: () => Promise.resolve(),
+    setState: (provider: string, state: string) => {
+      calls.push(['setState', provider, state]);
+      return Promise.resolve();
+    },
     markDelivered: () => Promise.resolve(),
   };
   return {
@@ -206,6 +209,36 @@ describe('DeliveryService', () => {
     await sut.deliver(payload);
     expect(enosend.sent.map((m) => m.code)).toEqual(['482913']);
     expect(calls.filter(([c]) => c === 'reschedule')).toEqual([]);
+  });
+
+  it.each([
+    ['permanent', 'permanent_error'],
+    ['retryable', 'retryable_error'],
+    ['configuration', 'configuration_error'],
+  ] as const)('a %s error is recorded as %s and the next provider takes the code', async (kind, outcome) => {
+    const dnz = new ScriptedProvider('dnz', [new ProviderError('dnz', kind, 'x_failed', 'no')]);
+    const enosend = new ScriptedProvider('enosend');
+    const { sut, calls, payload } = sutFor([dnz, enosend], prepared());
+    await sut.deliver(payload);
+    expect(calls.filter(([c]) => c === 'finishAttempt')).toEqual([['finishAttempt', 'attempt-1', outcome]]);
+    expect(calls).toContainEqual(['recordSent', 'attempt-2', 'enosend']);
+    // Only a configuration error marks the provider misconfigured (skipped by every code a while).
+    expect(calls.filter(([c]) => c === 'setState')).toEqual(
+      kind === 'configuration' ? [['setState', 'dnz', 'misconfigured']] : [],
+    );
+  });
+
+  it('a provider-wide rate limit pauses the provider and retries the code when it lifts, after the others failed', async () => {
+    const limit = new ProviderError('dnz', 'rate_limited', 'too_many', 'limit', { retryAfterMs: 20_000 });
+    const dnz = new ScriptedProvider('dnz', [limit]);
+    const enosend = new ScriptedProvider('enosend', [
+      new ProviderError('enosend', 'permanent', 'nope', 'no'),
+    ]);
+    const { sut, calls, payload } = sutFor([dnz, enosend], prepared());
+    await sut.deliver(payload);
+    expect(calls.filter(([c]) => c === 'pauseProvider').map(([, p]) => p)).toEqual(['dnz']);
+    expect(calls.filter(([c]) => c === 'reschedule')).toHaveLength(1);
+    expect(calls.filter(([c]) => c === 'markFailed')).toEqual([]);
   });
 
   it('a permanent error for this recipient falls back at once and never counts against the circuit', async () => {

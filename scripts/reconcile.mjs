@@ -2,7 +2,7 @@
 // Reconciliation: lists accepted sends (202) whose delivery never finished — still `queued` —
 // created more than N seconds ago (default 60) and within the last 24 h, one JSON line each on
 // stdout. Exit code 0 when there are none, 1 when there are some, 2 on a usage or database error.
-// The same query as DeliveryRepository.unfinished(); the reliability tests run this script.
+// The same query as OneTimeCodesRepository.unfinished(); the reliability tests run this script.
 //
 //   DATABASE_URL=postgresql://… node scripts/reconcile.mjs [--older-than 60]
 import 'dotenv/config';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RETENTION_TASK } from '../src/delivery/queue/queue.contract.js';
-import { DeliveryRepository } from '../src/delivery/delivery.repository.js';
+import { OneTimeCodesRepository } from '../src/codes/one-time-codes.repository.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
 import { providerEnvFor, startSinchFake, type SinchFake } from './fakes/index.js';
 import { startApp, type TestApp } from './helpers/app.js';
@@ -141,7 +141,7 @@ describe('Prometheus metrics at /metrics', () => {
     const id = sent.body.id as string;
     // What the delivery job does for such a code (DeliveryService.deliver), twice: a re-run of the
     // job finds the status already moved and counts nothing.
-    const repository = t.app.get(DeliveryRepository);
+    const repository = t.app.get(OneTimeCodesRepository);
     await repository.markSentInDoubt(id, 'dnz', t.clock.now());
     await repository.markSentInDoubt(id, 'dnz', t.clock.now());
     await withDb((db) => db.query('SELECT graphile_worker.remove_job($1)', [id]));

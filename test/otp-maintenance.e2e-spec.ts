@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeliveryRepository } from '../src/delivery/delivery.repository.js';
+import { RetentionScheduler } from '../src/delivery/retention.js';
 import { startApp, type TestApp } from './helpers/app.js';
 import { issuedCode } from './helpers/codes.js';
 import { uniquePhone, withDb } from './helpers/db.js';
@@ -74,7 +74,7 @@ describe('OTP maintenance', () => {
         // A pending code can only be this old with a future expiry if clocks are wrong; keep it.
         await insert(rows.oldButPending, 'pending', hours(30), new Date(Date.now() + 60_000));
       });
-      const swept = await t.app.get(DeliveryRepository).sweep(new Date(), 24);
+      const swept = await t.app.get(RetentionScheduler).sweep(new Date());
       expect(swept.codes).toBe(2);
       const left = await withDb((db) =>
         db.query<{ id: string }>('SELECT id FROM one_time_codes WHERE id = ANY($1::uuid[])', [
@@ -116,8 +116,17 @@ describe('OTP maintenance', () => {
         // A success reset it more than an hour ago: nothing left that counts.
         await guard(guards.succeeded, hours(2), null, 0);
       });
-      const swept = await t.app.get(DeliveryRepository).sweep(new Date(), 24);
+      const swept = await t.app.get(RetentionScheduler).sweep(new Date());
       expect(swept).toMatchObject({ sendCounters: 1, verifyGuards: 1 });
+      // Every table owner's sweep ran (RetentionScheduler finds otp's and webhooks' by their mark).
+      expect(Object.keys(swept).sort()).toEqual([
+        'codes',
+        'deadJobs',
+        'idempotencyKeys',
+        'sendCounters',
+        'verifyGuards',
+        'webhookReceipts',
+      ]);
       const left = await withDb(async (db) => ({
         counters: (
           await db.query<{ key: string }>('SELECT key FROM phone_send_counters WHERE key = ANY($1)', [
@@ -159,7 +168,7 @@ describe('OTP maintenance', () => {
       for (let i = 0; i < 5; i++) expect((await verify(wrongOf(first))).body.code).toBe('invalid_code');
       // A day later the sweep deletes that code; its 5 failures move into the guard row.
       t.clock.advance(25 * 3600_000);
-      const swept = await t.app.get(DeliveryRepository).sweep(t.clock.now(), 24);
+      const swept = await t.app.get(RetentionScheduler).sweep(t.clock.now());
       expect(swept.codes).toBeGreaterThanOrEqual(1);
       const guard = await withDb((db) =>
         db.query('SELECT consecutive_failures, locked_until FROM verify_guards WHERE phone = $1', [phone]),
@@ -173,7 +182,7 @@ describe('OTP maintenance', () => {
       // Another day on, the sweep deletes the second code: its 2 failures are in the count already
       // (folded when the lockout armed), so they are not added twice.
       t.clock.advance(25 * 3600_000);
-      expect((await t.app.get(DeliveryRepository).sweep(t.clock.now(), 24)).codes).toBeGreaterThanOrEqual(1);
+      expect((await t.app.get(RetentionScheduler).sweep(t.clock.now())).codes).toBeGreaterThanOrEqual(1);
       const after = await withDb((db) =>
         db.query<{ n: number }>('SELECT consecutive_failures AS n FROM verify_guards WHERE phone = $1', [
           phone,

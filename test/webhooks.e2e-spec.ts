@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeliveryRepository } from '../src/delivery/delivery.repository.js';
+import { ProviderStatesRepository } from '../src/delivery/provider-states.repository.js';
 import { startApp, type TestApp } from './helpers/app.js';
 import { issuedCode } from './helpers/codes.js';
 import { uniquePhone, withDb } from './helpers/db.js';
@@ -687,7 +687,7 @@ describe('EnoSend webhooks and readiness', () => {
       ),
     ).toEqual(after);
     // The delivery engine records its own finding (as after a 401) for the same provider.
-    await t.app.get(DeliveryRepository).setProviderState('enosend', 'connected', { note: 'engine' });
+    await t.app.get(ProviderStatesRepository).setState('enosend', 'connected', { note: 'engine' });
     expect((await post(captured, enosendHeaders(ENO_NEW, captured))).status).toBe(200);
     expect((await stored()).state).toBe('connected');
   });

@@ -2,17 +2,16 @@ import { SystemClock } from '../common/index.js';
 import type { DeliveryConfig, OtpConfig, ProviderName } from '../config/index.js';
 import { MetricsService } from '../metrics/index.js';
 import { OtpCrypto } from '../codes/index.js';
-import {
-  ProviderError,
-  type OtpMessage,
-  type SendResult,
-  type WhatsAppProvider,
-} from '../providers/index.js';
-import { DELIVER_OTP_TASK } from './queue/queue.contract.js';
-import type { DeliveryRepository, PreparedDelivery } from './delivery.repository.js';
+import { ProviderError } from '../providers/index.js';
+import type { OtpMessage, SendResult, WhatsAppProvider } from '../providers/index.js';
+import { DELIVER_OTP_TASK } from './queue/index.js';
+import type { OneTimeCodesRepository } from '../codes/index.js';
+import type { DeliveryAttemptsRepository, PreparedDelivery } from './delivery-attempts.repository.js';
 import { DeliveryService } from './delivery.service.js';
 import { FaultHook } from './fault-hook.js';
+import type { JobQueueRepository } from './job-queue.repository.js';
 import { ProviderRouter } from './provider-router.js';
+import type { ProviderStatesRepository } from './provider-states.repository.js';
 
 const CODE_ID = '0b6f3c1e-9a57-4d7e-8f43-2f1a6b9c0d11';
 const CONFIG = {
@@ -46,7 +45,7 @@ class ScriptedProvider implements WhatsAppProvider {
   }
 }
 
-/** DeliveryRepository's statements, in memory: what a delivery asked for is recorded. */
+/** The delivery's repositories (attempts, codes, provider states, queue), in memory: what a delivery asked for is recorded. */
 function repositoryFor(prepared: PreparedDelivery) {
   const calls: [string, ...unknown[]][] = [];
   let attempts = 0;
@@ -73,7 +72,7 @@ function repositoryFor(prepared: PreparedDelivery) {
       calls.push(['markSentInDoubt', provider]);
       return Promise.resolve();
     },
-    pauseProvider: (provider: string, until: Date) => {
+    pause: (provider: string, until: Date) => {
       calls.push(['pauseProvider', provider, until]);
       return Promise.resolve();
     },
@@ -81,10 +80,21 @@ function repositoryFor(prepared: PreparedDelivery) {
       calls.push(['reschedule', task, payload, key, runAt]);
       return Promise.resolve();
     },
-    setProviderState: () => Promise.resolve(),
+    setState: (provider: string, state: string) => {
+      calls.push(['setState', provider, state]);
+      return Promise.resolve();
+    },
     markDelivered: () => Promise.resolve(),
   };
-  return { repository: repository as unknown as DeliveryRepository, calls };
+  return {
+    repositories: [
+      repository as unknown as DeliveryAttemptsRepository,
+      repository as unknown as OneTimeCodesRepository,
+      repository as unknown as ProviderStatesRepository,
+      repository as unknown as JobQueueRepository,
+    ] as const,
+    calls,
+  };
 }
 
 function prepared(overrides: Partial<PreparedDelivery> = {}, lifeMs = 300_000): PreparedDelivery {
@@ -112,10 +122,10 @@ function prepared(overrides: Partial<PreparedDelivery> = {}, lifeMs = 300_000): 
 function sutFor(chain: WhatsAppProvider[], state: PreparedDelivery) {
   const metrics = new MetricsService();
   const crypto = new OtpCrypto(OTP);
-  const { repository, calls } = repositoryFor(state);
+  const { repositories, calls } = repositoryFor(state);
   const router = new ProviderRouter(chain, CONFIG, metrics);
   const sut = new DeliveryService(
-    repository,
+    ...repositories,
     router,
     crypto,
     new SystemClock(),
@@ -201,6 +211,36 @@ describe('DeliveryService', () => {
     expect(calls.filter(([c]) => c === 'reschedule')).toEqual([]);
   });
 
+  it.each([
+    ['permanent', 'permanent_error'],
+    ['retryable', 'retryable_error'],
+    ['configuration', 'configuration_error'],
+  ] as const)('a %s error is recorded as %s and the next provider takes the code', async (kind, outcome) => {
+    const dnz = new ScriptedProvider('dnz', [new ProviderError('dnz', kind, 'x_failed', 'no')]);
+    const enosend = new ScriptedProvider('enosend');
+    const { sut, calls, payload } = sutFor([dnz, enosend], prepared());
+    await sut.deliver(payload);
+    expect(calls.filter(([c]) => c === 'finishAttempt')).toEqual([['finishAttempt', 'attempt-1', outcome]]);
+    expect(calls).toContainEqual(['recordSent', 'attempt-2', 'enosend']);
+    // Only a configuration error marks the provider misconfigured (skipped by every code a while).
+    expect(calls.filter(([c]) => c === 'setState')).toEqual(
+      kind === 'configuration' ? [['setState', 'dnz', 'misconfigured']] : [],
+    );
+  });
+
+  it('a provider-wide rate limit pauses the provider and retries the code when it lifts, after the others failed', async () => {
+    const limit = new ProviderError('dnz', 'rate_limited', 'too_many', 'limit', { retryAfterMs: 20_000 });
+    const dnz = new ScriptedProvider('dnz', [limit]);
+    const enosend = new ScriptedProvider('enosend', [
+      new ProviderError('enosend', 'permanent', 'nope', 'no'),
+    ]);
+    const { sut, calls, payload } = sutFor([dnz, enosend], prepared());
+    await sut.deliver(payload);
+    expect(calls.filter(([c]) => c === 'pauseProvider').map(([, p]) => p)).toEqual(['dnz']);
+    expect(calls.filter(([c]) => c === 'reschedule')).toHaveLength(1);
+    expect(calls.filter(([c]) => c === 'markFailed')).toEqual([]);
+  });
+
   it('a permanent error for this recipient falls back at once and never counts against the circuit', async () => {
     const permanent = () => new ProviderError('dnz', 'permanent', 'not_on_whatsapp', 'no');
     const dnz = new ScriptedProvider('dnz', [permanent(), permanent(), permanent()]);
@@ -208,10 +248,10 @@ describe('DeliveryService', () => {
     const metrics = new MetricsService();
     const router = new ProviderRouter([dnz, enosend], { ...CONFIG, circuitThreshold: 2 }, metrics);
     for (let i = 0; i < 3; i++) {
-      const { repository } = repositoryFor(prepared());
+      const { repositories } = repositoryFor(prepared());
       const crypto = new OtpCrypto(OTP);
       const sut = new DeliveryService(
-        repository,
+        ...repositories,
         router,
         crypto,
         new SystemClock(),

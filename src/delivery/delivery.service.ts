@@ -1,23 +1,30 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock, maskPhone } from '../common/index.js';
+import { Clock } from '../common/index.js';
+import { maskPhone } from '../common/index.js';
 import { deliveryConfig, type DeliveryConfig, otpConfig, type OtpConfig } from '../config/index.js';
 import { MetricsService } from '../metrics/index.js';
-import { OtpCrypto, generateCode, TEST_NUMBER_JOB_PAYLOAD } from '../codes/index.js';
-import {
-  ProviderError,
-  type RateLimitScope,
-  type OtpMessage,
-  type WhatsAppProvider,
-} from '../providers/index.js';
+import { OtpCrypto } from '../codes/index.js';
+import { generateCode } from '../codes/index.js';
+import { OneTimeCodesRepository } from '../codes/index.js';
+import { ProviderError, type ProviderErrorKind, type RateLimitScope } from '../providers/index.js';
+import { TEST_NUMBER_JOB_PAYLOAD } from '../codes/index.js';
+import type { OtpMessage, SendResult, WhatsAppProvider } from '../providers/index.js';
 import {
   DELIVER_OTP_TASK,
   type DeliverOtpPayload,
   type FallbackPayload,
   fallbackSendKey,
-} from './queue/queue.contract.js';
-import { DeliveryRepository } from './delivery.repository.js';
+} from './queue/index.js';
+import {
+  type AttemptOutcome,
+  DeliveryAttemptsRepository,
+  type DeliveryTarget,
+  type PreparedDelivery,
+} from './delivery-attempts.repository.js';
 import { FaultHook } from './fault-hook.js';
+import { JobQueueRepository } from './job-queue.repository.js';
 import { ProviderRouter } from './provider-router.js';
+import { ProviderStatesRepository } from './provider-states.repository.js';
 
 const SESSION_WINDOW_MS = 24 * 3600_000;
 /** A rescheduled send must still leave the code this long to live when it goes out. */
@@ -35,13 +42,48 @@ interface DeliveryJob {
   key: string;
 }
 
-/** One provider's answer for this code. */
-type TryOutcome =
-  | { result: 'sent' }
-  | { result: 'no_longer_valid' }
-  /** The provider asked us to wait `waitMs` (its own limit, or this recipient's). */
-  | { result: 'rate_limited'; errorCode: string; waitMs: number; scope: RateLimitScope }
-  | { result: 'failed'; errorCode: string };
+/**
+ * What one provider's step came to for this code (its retries and circuit breaker included).
+ * `accepted` means the provider took the message: the handset's "delivered" comes later, by webhook.
+ */
+export type ProviderOutcome =
+  | { kind: 'accepted' }
+  /** Worth another try: elsewhere now, or here after `wait` when the provider asked us to wait. */
+  | { kind: 'retryable'; errorCode: string; wait?: { ms: number; scope: RateLimitScope } }
+  /** This provider will not deliver this code (or failed it after accepting): the next one is asked. */
+  | { kind: 'permanent'; errorCode: string }
+  /** The provider was not called. */
+  | ({ kind: 'skipped' } & Skip);
+
+/** Why a provider was not called. */
+type Skip =
+  /** Reported down or misconfigured (provider_states): `state` is recorded as the reason. */
+  | { reason: 'unhealthy'; state: string }
+  /** It asked every code to wait (a provider-wide rate limit) until then. */
+  | { reason: 'paused'; until: Date }
+  | { reason: 'circuit_open' }
+  /** The code itself stopped being worth sending (verified, replaced, expired): the chain stops. */
+  | { reason: 'code_no_longer_valid' };
+
+/** What the chain does after one provider's outcome. */
+type Next =
+  /** Accepted, rescheduled, or the code is gone: this job is done. */
+  | { then: 'stop' }
+  /** On to the next provider; `errorCode` becomes the delivery's error if none takes it. */
+  | { then: 'next'; errorCode?: string; retryAt?: Date };
+
+/** A provider took the message on this attempt. */
+interface Accepted extends SendResult {
+  attemptId: string;
+}
+
+/** The attempt row's outcome for each kind of provider error. */
+const ERROR_OUTCOME: Record<ProviderErrorKind, AttemptOutcome> = {
+  retryable: 'retryable_error',
+  rate_limited: 'rate_limited_error',
+  permanent: 'permanent_error',
+  configuration: 'configuration_error',
+};
 
 /**
  * Gets one accepted code to the user through the first provider that works. Runs inside a
@@ -53,7 +95,10 @@ export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
 
   constructor(
-    private readonly repository: DeliveryRepository,
+    private readonly attempts: DeliveryAttemptsRepository,
+    private readonly codes: OneTimeCodesRepository,
+    private readonly providerStates: ProviderStatesRepository,
+    private readonly queue: JobQueueRepository,
     private readonly router: ProviderRouter,
     private readonly crypto: OtpCrypto,
     private readonly clock: Clock,
@@ -67,7 +112,7 @@ export class DeliveryService {
   async deliver(payload: DeliverOtpPayload): Promise<void> {
     if (payload.c === TEST_NUMBER_JOB_PAYLOAD) {
       // OTP_TEST_NUMBERS: a fixed code for reviewers and QA, never handed to a provider.
-      await this.repository.markFailed(payload.id, 'test_number', this.clock.now());
+      await this.codes.markFailed(payload.id, 'test_number', this.clock.now());
       return;
     }
     const code = this.crypto.cipher.decrypt(payload.c, payload.id);
@@ -86,10 +131,10 @@ export class DeliveryService {
    * after the failed one, as crash-safely as the first send.
    */
   async fallback(payload: FallbackPayload): Promise<void> {
-    const target = await this.repository.target(payload.id);
+    const target = await this.attempts.target(payload.id);
     if (!target) return;
     if (this.router.after(payload.failedProvider).length === 0) {
-      await this.repository.markFailed(payload.id, 'all_providers_failed', this.clock.now());
+      await this.codes.markFailed(payload.id, 'all_providers_failed', this.clock.now());
       return;
     }
     const code = generateCode(this.otp.length);
@@ -102,7 +147,7 @@ export class DeliveryService {
       c: this.crypto.cipher.encrypt(code, payload.id),
       after: payload.failedProvider,
     };
-    await this.repository.rekeyAndResend(
+    await this.queue.rekeyAndResend(
       payload.id,
       { codeHash: hash, hashKeyId: keyId },
       DELIVER_OTP_TASK,
@@ -129,9 +174,53 @@ export class DeliveryService {
     job: DeliveryJob,
   ): Promise<void> {
     const now = this.clock.now();
-    const prepared = await this.repository.prepare(codeId, now);
+    const prepared = await this.attempts.prepare(codeId, now);
     if (!prepared) return;
-    const { target, inDoubt, tookIt, unhealthy, paused } = prepared;
+    const { target, inDoubt, tookIt } = prepared;
+    if (await this.settledWithoutSending(codeId, prepared, providers, job, now)) return;
+    const message = messageFor(codeId, code, target, now);
+    if (inDoubt.size > 0) {
+      this.logger.warn(
+        { codeId, inDoubt: [...inDoubt], phoneMasked: maskPhone(target.phone) },
+        'attempt in doubt after a crash: sending the same code again',
+      );
+    }
+    /** The earliest a provider that asked us to wait takes messages again, if the code lives that long. */
+    let retryAt: Date | undefined;
+    let lastError = 'no_provider_available';
+    for (const provider of inDoubtLast(providers, inDoubt)) {
+      // A provider that took this code in an earlier run of the job is never asked again.
+      if (tookIt.has(provider.name)) continue;
+      const outcome = this.skipped(provider, prepared) ?? (await this.step(provider, message));
+      const next = await this.decide(provider, outcome, job, target.expiresAt);
+      if (next.then === 'stop') return;
+      lastError = next.errorCode ?? lastError;
+      if (next.retryAt) retryAt = earliest(retryAt, next.retryAt);
+    }
+    if (retryAt) {
+      // Nobody took it, but a provider that asked us to wait will take it while the code lives.
+      await this.rescheduleAt(job, retryAt, lastError);
+      return;
+    }
+    await this.codes.markFailed(codeId, lastError, this.clock.now());
+    this.logger.warn(
+      { codeId, phoneMasked: maskPhone(target.phone), error: lastError },
+      'delivery failed on every provider',
+    );
+  }
+
+  /**
+   * True when this run sends nothing, the code's delivery then settled here: a re-run after the
+   * delivery finished, a code no longer worth sending (verified, burnt, replaced, expired), or an
+   * opted-out contact.
+   */
+  private async settledWithoutSending(
+    codeId: string,
+    { target, inDoubt, tookIt }: PreparedDelivery,
+    providers: WhatsAppProvider[],
+    job: DeliveryJob,
+    now: Date,
+  ): Promise<boolean> {
     const finished =
       job.kind === 'first'
         ? target.deliveryStatus !== 'queued'
@@ -141,162 +230,144 @@ export class DeliveryService {
         { codeId, deliveryStatus: target.deliveryStatus },
         'delivery already finished; job re-run ignored',
       );
-      return;
+      return true;
     }
     if (target.status !== 'pending' || target.expiresAt <= now) {
       if (target.status === 'verified' && inDoubt.size > 0) {
         // Verified with the digits of an attempt in doubt: that message did reach the user.
-        await this.repository.markSentInDoubt(codeId, [...inDoubt][0], now);
-        return;
+        await this.codes.markSentInDoubt(codeId, [...inDoubt][0], now);
+        return true;
       }
       // Verified, burnt, replaced or expired before it went out: nothing is sent.
-      await this.repository.markFailed(codeId, NO_LONGER_VALID, now);
-      return;
+      await this.codes.markFailed(codeId, NO_LONGER_VALID, now);
+      return true;
     }
     if (target.optedOutAt) {
       // The send answered 202 like any other; only the delivery shows the opt-out.
-      await this.repository.markFailed(codeId, 'opted_out', now);
-      return;
+      await this.codes.markFailed(codeId, 'opted_out', now);
+      return true;
     }
-    const message: OtpMessage = {
-      codeId,
-      phone: target.phone,
-      code,
-      ttlMinutes: Math.max(1, Math.round((target.expiresAt.getTime() - now.getTime()) / 60_000)),
-      locale: target.locale ?? undefined,
-      withinSessionWindow:
-        !!target.lastInboundAt && now.getTime() - target.lastInboundAt.getTime() < SESSION_WINDOW_MS,
-    };
-    if (inDoubt.size > 0) {
-      this.logger.warn(
-        { codeId, inDoubt: [...inDoubt], phoneMasked: maskPhone(target.phone) },
-        'attempt in doubt after a crash: sending the same code again',
-      );
-    }
-    /** The earliest a provider that asked us to wait takes messages again, if the code lives that long. */
-    let retryAt: Date | undefined;
-    const canWaitUntil = (at: Date) => at.getTime() + MIN_LIFE_AT_SEND_MS <= target.expiresAt.getTime();
-    let lastError = 'no_provider_available';
-    for (const provider of inDoubtLast(providers, inDoubt)) {
-      // A provider that took this code in an earlier run of the job is never asked again.
-      if (tookIt.has(provider.name)) continue;
-      if (unhealthy.has(provider.name)) {
-        await this.skip(codeId, provider.name, unhealthy.get(provider.name) as string);
-        continue;
-      }
-      const pausedUntil = paused.get(provider.name);
-      if (pausedUntil && pausedUntil > this.clock.now()) {
-        await this.skip(codeId, provider.name, 'rate_limited');
-        lastError = 'rate_limited';
-        if (canWaitUntil(pausedUntil)) retryAt = earliest(retryAt, pausedUntil);
-        continue;
-      }
-      const outcome = await this.tryProvider(provider, message);
-      if (outcome.result === 'sent') return;
-      if (outcome.result === 'no_longer_valid') {
-        await this.repository.markFailed(codeId, NO_LONGER_VALID, this.clock.now());
-        return;
-      }
-      lastError = outcome.errorCode;
-      if (outcome.result !== 'rate_limited') continue;
-      const until = new Date(this.clock.now().getTime() + outcome.waitMs);
-      if (outcome.scope === 'provider') {
-        // Its own limit: every code skips it until then (other codes fall back meanwhile).
-        await this.repository.pauseProvider(provider.name, until);
-        this.logger.warn(
-          { provider: provider.name, errorCode: outcome.errorCode, pausedUntil: until.toISOString() },
-          'provider asked us to wait: paused',
-        );
-      }
-      if (!canWaitUntil(until)) continue; // the code would expire first: fall back instead
-      if (outcome.scope === 'recipient') {
-        // This recipient's limit: this code waits for the same provider.
-        await this.rescheduleAt(job, until, provider.name);
-        return;
-      }
-      retryAt = earliest(retryAt, until);
-    }
-    if (retryAt) {
-      // Nobody took it, but a provider that asked us to wait will take it while the code lives.
-      await this.rescheduleAt(job, retryAt, lastError);
-      return;
-    }
-    await this.repository.markFailed(codeId, lastError, this.clock.now());
-    this.logger.warn(
-      { codeId, phoneMasked: maskPhone(target.phone), error: lastError },
-      'delivery failed on every provider',
-    );
+    return false;
   }
 
-  private async rescheduleAt(job: DeliveryJob, runAt: Date, reason: string): Promise<void> {
-    await this.repository.reschedule(DELIVER_OTP_TASK, job.payload, job.key, runAt);
-    this.logger.log({ codeId: job.payload.id, runAt: runAt.toISOString(), reason }, 'delivery rescheduled');
+  /** A provider to leave out without calling it: reported unhealthy, or paused by its rate limit. */
+  private skipped(provider: WhatsAppProvider, prepared: PreparedDelivery): ProviderOutcome | undefined {
+    const state = prepared.unhealthy.get(provider.name);
+    if (state !== undefined) return { kind: 'skipped', reason: 'unhealthy', state };
+    const pausedUntil = prepared.paused.get(provider.name);
+    if (pausedUntil && pausedUntil > this.clock.now())
+      return { kind: 'skipped', reason: 'paused', until: pausedUntil };
+    return undefined;
   }
 
-  /** One provider's try (with its retries and circuit breaker) at handing the message over. */
-  private async tryProvider(provider: WhatsAppProvider, message: OtpMessage): Promise<TryOutcome> {
+  /**
+   * One provider's step: its tries (with the router's retries and circuit breaker), then, for a
+   * provider that reports back at once, whether it failed the message after all.
+   */
+  private async step(provider: WhatsAppProvider, message: OtpMessage): Promise<ProviderOutcome> {
     try {
-      const result = await this.router.execute(provider, async (signal) => {
-        // Each try (retries too) first checks the code is still worth sending, in the same statement.
-        const attemptId = await this.repository.startAttempt(message.codeId, provider.name, this.clock.now());
-        if (!attemptId) throw new CodeNoLongerValid();
-        await this.faults.reached('attempt_recorded', { codeId: message.codeId, provider: provider.name });
-        const started = performance.now();
-        let sent;
-        try {
-          sent = await provider.send({ ...message, attemptId }, signal);
-        } catch (error) {
-          const e = asProviderError(provider.name, error);
-          await this.repository.finishAttempt(attemptId, `${e.kind}_error`, {
-            errorCode: e.errorCode,
-            durationMs: performance.now() - started,
-          });
-          this.metrics.deliveryAttempts.inc({ provider: provider.name, outcome: `${e.kind}_error` });
-          throw e;
-        }
-        await this.repository.recordSent(
-          attemptId,
-          message.codeId,
-          { provider: provider.name, durationMs: performance.now() - started, ...sent },
-          this.clock.now(),
-        );
-        return { attemptId, ...sent };
-      });
-      // Latency and outcome counters: DeliveryRepository, where the code's status moves.
-      this.metrics.deliveryAttempts.inc({ provider: provider.name, outcome: 'sent' });
-      this.logger.log(
-        { codeId: message.codeId, provider: provider.name, phoneMasked: maskPhone(message.phone) },
-        'code sent',
+      const accepted = await this.router.execute(provider, (signal) =>
+        this.attempt(provider, message, signal),
       );
-      if (!provider.awaitDelivery) return { result: 'sent' };
-      const state = await provider.awaitDelivery(result.providerMessageId);
-      if (state === 'delivered') {
-        await this.repository.markDelivered(message.codeId, this.clock.now());
-      }
-      if (state === 'sent' || state === 'delivered') return { result: 'sent' };
-      await this.repository.finishAttempt(result.attemptId, 'not_delivered', {
-        providerStatus: state,
-        errorCode: `stuck_${state}`,
-        durationMs: 0,
-      });
-      return { result: 'failed', errorCode: `${provider.name}_${state}` };
+      return await this.confirm(provider, message, accepted);
     } catch (error) {
-      if (error instanceof CodeNoLongerValid) return { result: 'no_longer_valid' };
-      if (ProviderRouter.isOpenCircuit(error)) {
-        await this.skip(message.codeId, provider.name, 'circuit_open');
-        return { result: 'failed', errorCode: 'circuit_open' };
-      }
+      return this.classify(provider, error);
+    }
+  }
+
+  /**
+   * One try (the router may run several): recorded in flight first, and only while the code is
+   * still worth sending, in the same statement; then the provider call and its recorded answer.
+   */
+  private async attempt(
+    provider: WhatsAppProvider,
+    message: OtpMessage,
+    signal: AbortSignal,
+  ): Promise<Accepted> {
+    const attemptId = await this.attempts.startAttempt(message.codeId, provider.name, this.clock.now());
+    if (!attemptId) throw new CodeNoLongerValid();
+    await this.faults.reached('attempt_recorded', { codeId: message.codeId, provider: provider.name });
+    const started = performance.now();
+    const sent = await this.callProvider(provider, { ...message, attemptId }, attemptId, started, signal);
+    await this.attempts.recordSent(
+      attemptId,
+      message.codeId,
+      { provider: provider.name, durationMs: performance.now() - started, ...sent },
+      this.clock.now(),
+    );
+    return { attemptId, ...sent };
+  }
+
+  /** The provider call; a failure is recorded on the attempt (and counted) before it is rethrown. */
+  private async callProvider(
+    provider: WhatsAppProvider,
+    message: OtpMessage,
+    attemptId: string,
+    started: number,
+    signal: AbortSignal,
+  ): Promise<SendResult> {
+    try {
+      return await provider.send(message, signal);
+    } catch (error) {
       const e = asProviderError(provider.name, error);
-      if (e.kind === 'rate_limited') {
+      const outcome = ERROR_OUTCOME[e.kind];
+      await this.attempts.finishAttempt(attemptId, outcome, {
+        errorCode: e.errorCode,
+        durationMs: performance.now() - started,
+      });
+      this.metrics.deliveryAttempts.inc({ provider: provider.name, outcome });
+      throw e;
+    }
+  }
+
+  /**
+   * The provider accepted: counted and logged, and when it reports the message's fate at once
+   * (awaitDelivery), a message it failed after all falls back like a permanent error.
+   */
+  private async confirm(
+    provider: WhatsAppProvider,
+    message: OtpMessage,
+    accepted: Accepted,
+  ): Promise<ProviderOutcome> {
+    // Latency and outcome counters: DeliveryAttemptsRepository, where the code's status moves.
+    this.metrics.deliveryAttempts.inc({ provider: provider.name, outcome: 'sent' });
+    this.logger.log(
+      { codeId: message.codeId, provider: provider.name, phoneMasked: maskPhone(message.phone) },
+      'code sent',
+    );
+    if (!provider.awaitDelivery) return { kind: 'accepted' };
+    const state = await provider.awaitDelivery(accepted.providerMessageId);
+    if (state === 'delivered') {
+      await this.codes.markDelivered(message.codeId, this.clock.now());
+    }
+    if (state === 'sent' || state === 'delivered') return { kind: 'accepted' };
+    await this.attempts.finishAttempt(accepted.attemptId, 'not_delivered', {
+      providerStatus: state,
+      errorCode: `stuck_${state}`,
+      durationMs: 0,
+    });
+    return { kind: 'permanent', errorCode: `${provider.name}_${state}` };
+  }
+
+  /** What a step's failure means: the code is gone, the circuit is open, or the provider's error kind. */
+  private async classify(provider: WhatsAppProvider, error: unknown): Promise<ProviderOutcome> {
+    if (error instanceof CodeNoLongerValid) return { kind: 'skipped', reason: 'code_no_longer_valid' };
+    if (ProviderRouter.isOpenCircuit(error)) return { kind: 'skipped', reason: 'circuit_open' };
+    const e = asProviderError(provider.name, error);
+    switch (e.kind) {
+      case 'rate_limited':
         return {
-          result: 'rate_limited',
+          kind: 'retryable',
           errorCode: e.errorCode,
-          waitMs: Math.max(MIN_RATE_LIMIT_WAIT_MS, e.options.retryAfterMs ?? this.config.rateLimitWaitMs),
-          scope: e.options.scope ?? 'provider',
+          wait: {
+            ms: Math.max(MIN_RATE_LIMIT_WAIT_MS, e.options.retryAfterMs ?? this.config.rateLimitWaitMs),
+            scope: e.options.scope ?? 'provider',
+          },
         };
-      }
-      if (e.kind === 'configuration') {
-        await this.repository.setProviderState(provider.name, 'misconfigured', {
+      case 'retryable':
+        return { kind: 'retryable', errorCode: e.errorCode };
+      case 'configuration':
+        await this.providerStates.setState(provider.name, 'misconfigured', {
           errorCode: e.errorCode,
           at: this.clock.now(),
         });
@@ -304,13 +375,88 @@ export class DeliveryService {
           { provider: provider.name, errorCode: e.errorCode },
           'provider misconfigured: skipped until fixed',
         );
-      }
-      return { result: 'failed', errorCode: e.errorCode };
+        return { kind: 'permanent', errorCode: e.errorCode };
+      case 'permanent':
+        return { kind: 'permanent', errorCode: e.errorCode };
     }
   }
 
-  private async skip(codeId: string, provider: string, reason: string): Promise<void> {
-    await this.repository.recordSkipped(codeId, provider, reason);
+  /**
+   * The chain's next move after one provider's outcome. A provider that asks us to wait is paused
+   * (its own limit) or the code is delayed (a per-recipient limit), by rescheduling this job, never
+   * by sleeping in it; when the code would expire first, the next provider is asked instead.
+   */
+  private async decide(
+    provider: WhatsAppProvider,
+    outcome: ProviderOutcome,
+    job: DeliveryJob,
+    expiresAt: Date,
+  ): Promise<Next> {
+    const canWaitUntil = (at: Date) => at.getTime() + MIN_LIFE_AT_SEND_MS <= expiresAt.getTime();
+    switch (outcome.kind) {
+      case 'accepted':
+        return { then: 'stop' };
+      case 'permanent':
+        return { then: 'next', errorCode: outcome.errorCode };
+      case 'skipped':
+        return this.afterSkip(job.payload.id, provider, outcome, canWaitUntil);
+      case 'retryable': {
+        if (!outcome.wait) return { then: 'next', errorCode: outcome.errorCode };
+        const until = new Date(this.clock.now().getTime() + outcome.wait.ms);
+        if (outcome.wait.scope === 'provider') {
+          // Its own limit: every code skips it until then (other codes fall back meanwhile).
+          await this.providerStates.pause(provider.name, until);
+          this.logger.warn(
+            { provider: provider.name, errorCode: outcome.errorCode, pausedUntil: until.toISOString() },
+            'provider asked us to wait: paused',
+          );
+        }
+        // The code would expire first: fall back instead.
+        if (!canWaitUntil(until)) return { then: 'next', errorCode: outcome.errorCode };
+        if (outcome.wait.scope === 'recipient') {
+          // This recipient's limit: this code waits for the same provider.
+          await this.rescheduleAt(job, until, provider.name);
+          return { then: 'stop' };
+        }
+        return { then: 'next', errorCode: outcome.errorCode, retryAt: until };
+      }
+    }
+  }
+
+  /** A provider left out: recorded as a skipped attempt, unless the code itself is gone (it fails). */
+  private async afterSkip(
+    codeId: string,
+    provider: WhatsAppProvider,
+    skip: Skip,
+    canWaitUntil: (at: Date) => boolean,
+  ): Promise<Next> {
+    switch (skip.reason) {
+      case 'code_no_longer_valid':
+        await this.codes.markFailed(codeId, NO_LONGER_VALID, this.clock.now());
+        return { then: 'stop' };
+      case 'unhealthy':
+        await this.recordSkip(codeId, provider.name, skip.state);
+        return { then: 'next' };
+      case 'paused':
+        await this.recordSkip(codeId, provider.name, 'rate_limited');
+        return {
+          then: 'next',
+          errorCode: 'rate_limited',
+          retryAt: canWaitUntil(skip.until) ? skip.until : undefined,
+        };
+      case 'circuit_open':
+        await this.recordSkip(codeId, provider.name, 'circuit_open');
+        return { then: 'next', errorCode: 'circuit_open' };
+    }
+  }
+
+  private async rescheduleAt(job: DeliveryJob, runAt: Date, reason: string): Promise<void> {
+    await this.queue.reschedule(DELIVER_OTP_TASK, job.payload, job.key, runAt);
+    this.logger.log({ codeId: job.payload.id, runAt: runAt.toISOString(), reason }, 'delivery rescheduled');
+  }
+
+  private async recordSkip(codeId: string, provider: string, reason: string): Promise<void> {
+    await this.attempts.recordSkipped(codeId, provider, reason);
     this.metrics.deliveryAttempts.inc({ provider, outcome: 'skipped' });
   }
 }
@@ -331,6 +477,19 @@ function inDoubtLast(providers: WhatsAppProvider[], inDoubt: Set<string>): Whats
   const last = providers.reduce((at, p, i) => (inDoubt.has(p.name) ? i : at), -1);
   const rotated = [...providers.slice(last + 1), ...providers.slice(0, last + 1)];
   return [...rotated.filter((p) => !inDoubt.has(p.name)), ...rotated.filter((p) => inDoubt.has(p.name))];
+}
+
+/** The message for the provider: the digits and what the templates need, the session window. */
+function messageFor(codeId: string, code: string, target: DeliveryTarget, now: Date): OtpMessage {
+  return {
+    codeId,
+    phone: target.phone,
+    code,
+    ttlMinutes: Math.max(1, Math.round((target.expiresAt.getTime() - now.getTime()) / 60_000)),
+    locale: target.locale ?? undefined,
+    withinSessionWindow:
+      !!target.lastInboundAt && now.getTime() - target.lastInboundAt.getTime() < SESSION_WINDOW_MS,
+  };
 }
 
 function earliest(a: Date | undefined, b: Date): Date {

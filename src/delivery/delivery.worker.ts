@@ -14,7 +14,7 @@ import {
   type WorkerEvents,
 } from 'graphile-worker';
 import { Clock, summarize } from '../common/index.js';
-import { deliveryConfig, type DeliveryConfig, otpConfig, type OtpConfig } from '../config/index.js';
+import { deliveryConfig, type DeliveryConfig } from '../config/index.js';
 import { MetricsService } from '../metrics/index.js';
 import { PrismaService } from '../prisma/index.js';
 import {
@@ -24,8 +24,9 @@ import {
   type FallbackPayload,
   RETENTION_TASK,
 } from './queue/queue.contract.js';
-import { DeliveryRepository } from './delivery.repository.js';
 import { DeliveryService } from './delivery.service.js';
+import { JobQueueRepository } from './job-queue.repository.js';
+import { RetentionScheduler } from './retention.js';
 
 /**
  * The job worker of this instance (graphile-worker: PostgreSQL-backed, picks jobs up through
@@ -49,12 +50,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   constructor(
     private readonly delivery: DeliveryService,
-    private readonly repository: DeliveryRepository,
+    private readonly queue: JobQueueRepository,
+    private readonly retention: RetentionScheduler,
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
     @Inject(deliveryConfig.KEY) private readonly config: DeliveryConfig,
     private readonly prisma: PrismaService,
-    @Inject(otpConfig.KEY) private readonly otp: OtpConfig,
   ) {}
 
   private startFailures = 0;
@@ -62,7 +63,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   onApplicationBootstrap(): void {
     // Every replica answers a scrape for the whole queue, worker or not (read at scrape time).
-    this.metrics.setQueueSource(() => this.repository.queueStats());
+    this.metrics.setQueueSource(() => this.queue.queueStats());
     if (!this.config.workerEnabled) return;
     this.starting = this.start();
     this.startLease();
@@ -83,8 +84,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       busy = true;
       void (async () => {
         try {
-          await this.repository.renewLocks([...this.workerIds]);
-          const released = await this.repository.releaseStaleLocks(this.config.lockTimeoutSeconds);
+          await this.queue.renewLocks([...this.workerIds]);
+          const released = await this.queue.releaseStaleLocks(this.config.lockTimeoutSeconds);
           if (released > 0) this.logger.warn({ released }, 'released jobs of a dead worker');
         } catch (error) {
           this.logger.debug({ err: summarize(error) }, 'job lease renewal failed; retrying');
@@ -100,7 +101,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     if (this.stopping) return;
     try {
       // A job held by a worker that died (kill -9, OOM) is released before this one starts.
-      await this.repository.releaseStaleLocks(this.config.lockTimeoutSeconds);
+      await this.queue.releaseStaleLocks(this.config.lockTimeoutSeconds);
       // Our own emitter, so the workers created inside run() are seen (their ids: the lease).
       const events: WorkerEvents = new EventEmitter();
       events.on('worker:create', ({ worker }) => this.workerIds.add(worker.workerId));
@@ -185,8 +186,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       [DELIVER_OTP_TASK]: (payload) => this.delivery.deliver(payload as DeliverOtpPayload),
       [FALLBACK_TASK]: (payload) => this.delivery.fallback(payload as FallbackPayload),
       [RETENTION_TASK]: async () => {
-        const released = await this.repository.releaseStaleLocks(this.config.lockTimeoutSeconds);
-        const swept = await this.repository.sweep(this.clock.now(), this.otp.retentionHours);
+        const released = await this.queue.releaseStaleLocks(this.config.lockTimeoutSeconds);
+        // Each table's owner deletes its own old rows (RetentionScheduler).
+        const swept = await this.retention.sweep(this.clock.now());
         if (released > 0 || Object.values(swept).some((n) => n > 0))
           this.logger.log({ released, ...swept }, 'retention sweep');
       },

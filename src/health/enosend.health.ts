@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { providersConfig, type ProvidersConfig } from '../config/index.js';
-import { ProviderStateRepository } from '../webhooks/index.js';
+import { ProviderStatesRepository } from '../delivery/index.js';
 
 /**
  * EnoSend's linked phone as last reported by instance.state. Not connected is `degraded`, never
@@ -10,7 +10,7 @@ import { ProviderStateRepository } from '../webhooks/index.js';
 @Injectable()
 export class EnoSendHealthIndicator {
   constructor(
-    private readonly states: ProviderStateRepository,
+    private readonly states: ProviderStatesRepository,
     private readonly indicators: HealthIndicatorService,
     @Inject(providersConfig.KEY) private readonly providers: ProvidersConfig,
   ) {}

@@ -3,11 +3,11 @@ import { TerminusModule } from '@nestjs/terminus';
 import { DatabaseHealthIndicator } from './database.health.js';
 import { EnoSendHealthIndicator } from './enosend.health.js';
 import { HealthController } from './health.controller.js';
-import { WebhooksModule } from '../webhooks/index.js';
+import { DeliveryModule } from '../delivery/index.js';
 
 @Module({
-  // EnoSend's indicator reads provider_states through webhooks' ProviderStateRepository.
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), WebhooksModule],
+  // EnoSend's indicator reads provider_states through delivery's ProviderStatesRepository (their owner).
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), DeliveryModule],
   controllers: [HealthController],
   providers: [DatabaseHealthIndicator, EnoSendHealthIndicator],
 })

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { countryOf, deliveryReason } from './labels.js';
 
-/** What the delivery queue holds, read from the database at scrape time (DeliveryRepository). */
+/** What the delivery queue holds, read from the database at scrape time (JobQueueRepository). */
 export interface QueueStats {
   /** Delivery jobs (first sends and fallbacks) waiting or running; never the cron task. */
   depth: number;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Clock, DomainError } from '../common/index.js';
+import { RetentionSweeper, type RetentionSweep } from '../delivery/index.js';
 import { PrismaService } from '../prisma/index.js';
 
 const RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -16,7 +17,8 @@ export type IdempotencyClaim = { kind: 'claimed' } | { kind: 'replay'; status: n
  * single INSERT … ON CONFLICT, so concurrent duplicates can never both proceed.
  */
 @Injectable()
-export class IdempotencyService {
+@RetentionSweeper()
+export class IdempotencyService implements RetentionSweep {
   constructor(
     private readonly prisma: PrismaService,
     private readonly clock: Clock,
@@ -63,6 +65,13 @@ export class IdempotencyService {
   /** The request failed: forget the key so the client can retry with it. */
   async release(client: string, key: string): Promise<void> {
     await this.prisma.idempotencyKey.deleteMany({ where: { client, key, state: 'in_progress' } });
+  }
+
+  /** Retention (owner of idempotency_keys): keys past their 24 h. */
+  async sweep(now: Date): Promise<{ idempotencyKeys: number }> {
+    const idempotencyKeys = await this.prisma
+      .$executeRaw`DELETE FROM idempotency_keys WHERE expires_at < ${now}`;
+    return { idempotencyKeys };
   }
 }
 

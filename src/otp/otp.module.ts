@@ -5,6 +5,7 @@ import { IdempotencyService } from './idempotency.service.js';
 import { OtpStatusService } from './otp-status.service.js';
 import { OtpController } from './otp.controller.js';
 import { OtpRepository } from './otp.repository.js';
+import { OtpRetention } from './otp.retention.js';
 import { OtpService } from './otp.service.js';
 import { PrismaOtpRepository } from './prisma-otp.repository.js';
 
@@ -15,6 +16,7 @@ import { PrismaOtpRepository } from './prisma-otp.repository.js';
     OtpService,
     OtpStatusService,
     IdempotencyService,
+    OtpRetention,
     { provide: OtpRepository, useClass: PrismaOtpRepository },
   ],
   exports: [OtpService],

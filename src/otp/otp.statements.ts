@@ -9,8 +9,13 @@
  * UPDATE, holds the times of the last hour's sends (at most the limit), trimmed on write. Verifies:
  * each code row holds the times of its own wrong codes (failed_at), so a wrong code writes only the
  * row it already updates; a verify_guards row is written only when a lockout arms or a count resets.
+ *
+ * Table ownership exception (docs/architecture.md, "Tables and their owners"): these hot-path
+ * statements write one_time_codes (owner: OneTimeCodesRepository), phone_send_counters and
+ * verify_guards (otp's, swept by OtpRetention) and the job queue (delivery's) in ONE statement
+ * each, so the database decides races in one round trip; they are not split into owner calls.
  */
-import { DELIVER_OTP_MAX_ATTEMPTS, enqueueJobSql } from '../delivery/queue/index.js';
+import { DELIVER_OTP_MAX_ATTEMPTS, enqueueJobSql } from '../delivery/index.js';
 
 const VERIFY_COLUMNS = `c.id::text, c.phone, c.purpose, c.code_hash AS "codeHash", c.hash_key_id AS "hashKeyId",
   c.status::text, c.attempts, c.max_attempts AS "maxAttempts", c.expires_at AS "expiresAt"`;

@@ -66,6 +66,9 @@ interface Row {
  *  - `job` (FAILED only): the fallback job, enqueued in the same transaction.
  * A report about a message other than the code's current one (an earlier provider's, after a
  * fallback) never moves the code.
+ * Table ownership exception: this one statement writes one_time_codes (OneTimeCodesRepository's),
+ * delivery_attempts (DeliveryAttemptsRepository's), the job queue (delivery's) and webhook_receipts
+ * (WebhookReceiptsService's) together, so a report is applied exactly once or not at all.
  */
 @Injectable()
 export class DeliveryReportsRepository {

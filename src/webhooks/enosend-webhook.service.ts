@@ -3,7 +3,7 @@ import { Clock } from '../common/index.js';
 import { providersConfig, type ProvidersConfig } from '../config/index.js';
 import { MetricsService } from '../metrics/index.js';
 import { type EnoSendEvent, parseEnoSendEvent } from './enosend-events.js';
-import { ProviderStateRepository } from './provider-state.repository.js';
+import { ProviderStatesRepository } from '../delivery/index.js';
 
 /** How far in the future an event's timestamp may be (clock skew). */
 const MAX_CLOCK_SKEW_MS = 300_000;
@@ -17,7 +17,7 @@ export class EnoSendWebhookService {
   private readonly logger = new Logger('EnoSendWebhook');
 
   constructor(
-    private readonly states: ProviderStateRepository,
+    private readonly states: ProviderStatesRepository,
     private readonly metrics: MetricsService,
     private readonly clock: Clock,
     @Inject(providersConfig.KEY) private readonly providers: ProvidersConfig,

@@ -1,5 +1,4 @@
 // webhooks/'s public surface: the module, its path (the raw-body parser's scope), and the
 // provider states (provider_states) the readiness probe reads.
-export * from './provider-state.repository.js';
 export { WEBHOOKS_PATH } from './webhooks.controller.js';
 export * from './webhooks.module.js';

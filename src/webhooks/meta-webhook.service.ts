@@ -5,7 +5,7 @@ import { MetricsService } from '../metrics/index.js';
 import { ContactsRepository } from './contacts.repository.js';
 import { DeliveryReportsRepository } from './delivery-reports.repository.js';
 import { type MetaEvent, parseMetaCallback } from './meta-events.js';
-import { ProviderStateRepository } from './provider-state.repository.js';
+import { ProviderStatesRepository } from '../delivery/index.js';
 
 // Meta's clock may run a little ahead of ours; an inbound time further ahead is replaced by ours.
 const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
@@ -31,7 +31,7 @@ export class MetaWebhookService {
   constructor(
     private readonly reports: DeliveryReportsRepository,
     private readonly contacts: ContactsRepository,
-    private readonly states: ProviderStateRepository,
+    private readonly states: ProviderStatesRepository,
     private readonly metrics: MetricsService,
     private readonly clock: Clock,
     @Inject(providersConfig.KEY) private readonly providers: ProvidersConfig,

@@ -1,15 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/index.js';
+import { RetentionSweeper, type RetentionSweep } from '../delivery/index.js';
 import { PrismaService } from '../prisma/index.js';
 
 export type ReceiptKind = 'nonce' | 'event';
 
 /**
  * Seen nonces and events, in PostgreSQL so every replica shares them. The primary key decides:
- * the first insert wins, a second one (even concurrent) inserts nothing.
+ * the first insert wins, a second one (even concurrent) inserts nothing. The owner of
+ * webhook_receipts; DeliveryReportsRepository also claims an event receipt inside its one
+ * statement (documented there).
  */
 @Injectable()
-export class WebhookReceiptsService {
+@RetentionSweeper()
+export class WebhookReceiptsService implements RetentionSweep {
   constructor(
     private readonly prisma: PrismaService,
     private readonly clock: Clock,
@@ -28,5 +32,12 @@ export class WebhookReceiptsService {
   async release(provider: string, kind: ReceiptKind, value: string): Promise<void> {
     await this.prisma.$executeRaw`
       DELETE FROM webhook_receipts WHERE provider = ${provider} AND kind = ${kind} AND value = ${value}`;
+  }
+
+  /** Retention: receipts older than an hour (past every provider's replay window). */
+  async sweep(now: Date): Promise<{ webhookReceipts: number }> {
+    const webhookReceipts = await this.prisma.$executeRaw`
+      DELETE FROM webhook_receipts WHERE received_at < ${new Date(now.getTime() - 3600_000)}`;
+    return { webhookReceipts };
   }
 }

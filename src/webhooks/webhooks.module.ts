@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DeliveryModule } from '../delivery/index.js';
 import { ContactsRepository } from './contacts.repository.js';
 import { DeliveryReportsRepository } from './delivery-reports.repository.js';
 import { EnoSendSignatureGuard } from './enosend-signature.guard.js';
@@ -6,7 +7,6 @@ import { EnoSendWebhookService } from './enosend-webhook.service.js';
 import { MetaSignatureGuard } from './meta-signature.guard.js';
 import { MetaWebhookService } from './meta-webhook.service.js';
 import { MetaWebhooksController } from './meta-webhooks.controller.js';
-import { ProviderStateRepository } from './provider-state.repository.js';
 import { SinchSignatureGuard } from './sinch-signature.guard.js';
 import { SinchWebhookService } from './sinch-webhook.service.js';
 import { WebhookReceiptsService } from './webhook-receipts.service.js';
@@ -15,6 +15,8 @@ import { WebhooksController } from './webhooks.controller.js';
 
 /** POST /webhooks/sinch, /webhooks/enosend and /webhooks/meta (+ GET handshake): signed provider callbacks. */
 @Module({
+  // Delivery owns provider_states (ProviderStatesRepository) and the job queue.
+  imports: [DeliveryModule],
   controllers: [WebhooksController, MetaWebhooksController],
   providers: [
     SinchSignatureGuard,
@@ -23,12 +25,10 @@ import { WebhooksController } from './webhooks.controller.js';
     WebhookReceiptsService,
     DeliveryReportsRepository,
     ContactsRepository,
-    ProviderStateRepository,
     SinchWebhookService,
     EnoSendWebhookService,
     MetaSignatureGuard,
     MetaWebhookService,
   ],
-  exports: [ProviderStateRepository],
 })
 export class WebhooksModule {}

@@ -1,10 +1,10 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { DeliveryRepository } from '../../src/delivery/delivery.repository.js';
+import { DeliveryAttemptsRepository } from '../../src/delivery/delivery-attempts.repository.js';
 import { ContactsRepository } from '../../src/webhooks/contacts.repository.js';
 
 /**
  * Delivery state for a test, written the way its owners write it: attempts and the code's delivery
- * status through DeliveryRepository (as the worker records a send), contacts through
+ * status through DeliveryAttemptsRepository (as the worker records a send), contacts through
  * ContactsRepository (as an inbound webhook does). No SQL into another module's tables.
  */
 export async function recordSentAttempt(
@@ -14,7 +14,7 @@ export async function recordSentAttempt(
   messageId: string,
   at = new Date(),
 ): Promise<string> {
-  const repository = app.get(DeliveryRepository, { strict: false });
+  const repository = app.get(DeliveryAttemptsRepository, { strict: false });
   const attemptId = await repository.startAttempt(codeId, provider, at);
   if (!attemptId) throw new Error(`code ${codeId} is no longer pending: no attempt started`);
   await repository.recordSent(
@@ -33,14 +33,16 @@ export async function startAttempt(
   provider: string,
   at = new Date(),
 ): Promise<string> {
-  const attemptId = await app.get(DeliveryRepository, { strict: false }).startAttempt(codeId, provider, at);
+  const attemptId = await app
+    .get(DeliveryAttemptsRepository, { strict: false })
+    .startAttempt(codeId, provider, at);
   if (!attemptId) throw new Error(`code ${codeId} is no longer pending: no attempt started`);
   return attemptId;
 }
 
 /**
  * An attempt left in doubt by a crash: started, then found in flight by the job's next run (which
- * is what marks it in doubt: DeliveryRepository.prepare).
+ * is what marks it in doubt: DeliveryAttemptsRepository.prepare).
  */
 export async function attemptInDoubt(
   app: INestApplicationContext,
@@ -49,7 +51,7 @@ export async function attemptInDoubt(
   at = new Date(),
 ): Promise<string> {
   const attemptId = await startAttempt(app, codeId, provider, at);
-  await app.get(DeliveryRepository, { strict: false }).prepare(codeId, at);
+  await app.get(DeliveryAttemptsRepository, { strict: false }).prepare(codeId, at);
   return attemptId;
 }
 

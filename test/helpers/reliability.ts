@@ -60,7 +60,7 @@ export async function createIsolatedDb(label: string): Promise<IsolatedDb> {
 }
 
 /**
- * The reconciliation query (DeliveryRepository.unfinished(0) restricted to some codes): accepted
+ * The reconciliation query (OneTimeCodesRepository.unfinished(0) restricted to some codes): accepted
  * sends whose delivery is still `queued`. Must be empty after every fault test.
  */
 export async function unfinished(db: IsolatedDb, where: { ids?: string[]; phones?: string[] }) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeliveryRepository } from '../../src/delivery/delivery.repository.js';
+import { DeliveryAttemptsRepository } from '../../src/delivery/delivery-attempts.repository.js';
 import { OtpService } from '../../src/otp/otp.service.js';
 import { OtpStatusService } from '../../src/otp/otp-status.service.js';
 import { ContactsRepository } from '../../src/webhooks/contacts.repository.js';
@@ -7,27 +7,27 @@ import {
   type DeliveryReport,
   DeliveryReportsRepository,
 } from '../../src/webhooks/delivery-reports.repository.js';
-import { ProviderStateRepository } from '../../src/webhooks/provider-state.repository.js';
+import { ProviderStatesRepository } from '../../src/delivery/provider-states.repository.js';
 import { startContext, type TestContext } from '../helpers/context.js';
 import { uniquePhone } from '../helpers/db.js';
 import { queuedJob } from '../helpers/queue.js';
 
 /**
  * The webhook module's repositories on the medium database. State is set up through its owners:
- * codes through OtpService, delivery attempts through DeliveryRepository, as the worker records them.
+ * codes through OtpService, delivery attempts through DeliveryAttemptsRepository, as the worker records them.
  */
 describe('webhook repositories (medium: real database, no HTTP)', () => {
   let t: TestContext;
   let otp: OtpService;
   let status: OtpStatusService;
-  let deliveries: DeliveryRepository;
+  let deliveries: DeliveryAttemptsRepository;
   let reports: DeliveryReportsRepository;
 
   beforeAll(async () => {
     t = await startContext({ env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } });
     otp = t.get(OtpService);
     status = t.get(OtpStatusService);
-    deliveries = t.get(DeliveryRepository);
+    deliveries = t.get(DeliveryAttemptsRepository);
     reports = t.get(DeliveryReportsRepository);
   });
   afterAll(() => t?.close());
@@ -153,9 +153,9 @@ describe('webhook repositories (medium: real database, no HTTP)', () => {
     });
   });
 
-  describe('ProviderStateRepository', () => {
+  describe('ProviderStatesRepository', () => {
     it('keeps the newest observation: an older or repeated one is refused', async () => {
-      const states = t.get(ProviderStateRepository);
+      const states = t.get(ProviderStatesRepository);
       // A provider name of its own: provider_states rows are global per provider.
       const provider = `medium-${randomUUID()}`;
       const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));

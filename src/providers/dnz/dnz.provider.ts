@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { providersConfig, type ProvidersConfig } from '../../config/index.js';
-import { errorCodeOf, httpError, invalidResponse, isRecord, joinUrl, ProviderHttpClient } from '../http.js';
+import {
+  errorCodeOf,
+  httpError,
+  invalidResponse,
+  isRecord,
+  joinUrl,
+  ProviderHttpClient,
+} from '../http/index.js';
 import { renderOtpMessage } from '../message.js';
 import type { ProviderErrorKind } from '../provider.error.js';
 import type { OtpMessage, SendResult, WhatsAppProvider } from '../provider.interface.js';

@@ -10,7 +10,7 @@ import {
   joinUrl,
   ProviderHttpClient,
   type ProviderResponse,
-} from '../http.js';
+} from '../http/index.js';
 import { renderOtpMessage } from '../message.js';
 import { ProviderError, type ProviderErrorKind } from '../provider.error.js';
 import type {

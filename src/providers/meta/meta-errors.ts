@@ -11,7 +11,7 @@ import type { ProviderErrorKind, RateLimitScope } from '../provider.error.js';
  * - `retryable`: a temporary failure, tried again with the service's own backoff;
  * - `configuration`: provider-wide and permanent until an operator acts (token, permissions,
  *   template, account): the provider is marked misconfigured and skipped (its "circuit" opens for
- *   every replica, see DeliveryRepository) and the next provider is tried at once;
+ *   every replica, see ProviderStatesRepository) and the next provider is tried at once;
  * - `permanent`: this recipient cannot get this message (not on WhatsApp, bad parameter for
  *   this number): the next provider is tried for this code only; the provider stays healthy.
  */

@@ -7,8 +7,8 @@ import {
   joinUrl,
   kindOfStatus,
   type ProviderResponse,
-} from '../http.js';
-import { ProviderHttpClient } from '../http.js';
+} from '../http/index.js';
+import { ProviderHttpClient } from '../http/index.js';
 import { ProviderError } from '../provider.error.js';
 import type { OtpMessage, SendResult, WhatsAppProvider } from '../provider.interface.js';
 import { classifyMetaError } from './meta-errors.js';

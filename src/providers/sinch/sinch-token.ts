@@ -8,7 +8,7 @@ import {
   isRecord,
   kindOfStatus,
   type ProviderHttpClient,
-} from '../http.js';
+} from '../http/index.js';
 import { ProviderError } from '../provider.error.js';
 
 /** Refresh this long before expiry, or 10 % of the lifetime when that is shorter. */

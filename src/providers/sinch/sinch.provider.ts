@@ -9,7 +9,7 @@ import {
   kindOfStatus,
   ProviderHttpClient,
   type ProviderResponse,
-} from '../http.js';
+} from '../http/index.js';
 import { renderOtpMessage } from '../message.js';
 import type { OtpMessage, SendResult, WhatsAppProvider } from '../provider.interface.js';
 import { SinchTokenSource } from './sinch-token.js';

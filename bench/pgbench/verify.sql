@@ -1,8 +1,9 @@
 -- The verify's database work, as OtpService.check() → PrismaOtpRepository issues it
 -- (src/otp/prisma-otp.repository.ts, statements FIND_NEWEST and RECORD_ATTEMPT of
--- src/otp/otp.statements.ts): findNewest (the client's newest code for phone + purpose, the
--- (client, phone)'s lockout and the wrong codes of its codes in the last hour), then recordAttempt
--- (one statement: the (client, phone)'s codes locked and counted, the guard row written only when a
+-- src/otp/otp.statements.ts): findNewest (the client's newest code for phone + purpose and the
+-- (client, phone)'s lockout), then recordAttempt
+-- (one statement: the (client, phone)'s codes locked, the hour's wrong codes and the consecutive
+-- failures counted from them, the guard row written only when a
 -- lockout arms or a count resets, then the conditional UPDATE … RETURNING of the code, a wrong
 -- code's time appended to its failed_at), each its own autocommit statement: two round trips, like
 -- the service. The rows are pre-seeded by bench/run.mjs (:rows pending codes of client `bench`,
@@ -15,10 +16,7 @@
 \set maxfail 20
 SELECT c.id AS code_id, c.phone, c.purpose, c.code_hash AS "codeHash", c.hash_key_id AS "hashKeyId", c.status,
        c.attempts, c.max_attempts AS "maxAttempts", c.expires_at AS "expiresAt",
-       (SELECT locked_until FROM verify_guards WHERE client = 'bench' AND phone = '+23324' || lpad((:n)::text, 7, '0')) AS "lockedUntil",
-       ARRAY(SELECT f FROM one_time_codes AS w, unnest(w.failed_at) AS f
-             WHERE w.phone = '+23324' || lpad((:n)::text, 7, '0') AND w.client = 'bench' AND w.expires_at > now() - interval '1 hour'
-               AND f > now() - interval '1 hour' ORDER BY f) AS "recentFailures"
+       (SELECT locked_until FROM verify_guards WHERE client = 'bench' AND phone = '+23324' || lpad((:n)::text, 7, '0')) AS "lockedUntil"
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
   SELECT * FROM one_time_codes

@@ -32,10 +32,15 @@ export type IssueResult =
   /** The phone's send limit is reached; the sends of the window, oldest first, and who made them. */
   | { kind: 'limited'; sentAt: Date[]; sentBy: string[] };
 
-/** What verification reads in one statement: the client's newest code, the (client, phone)'s lockout and recent wrong codes. */
+/** What verification reads before comparing: the client's newest code and the (client, phone)'s lockout. */
 export interface VerifyLookup {
   code?: CodeForVerify;
   /** Locked out after too many consecutive failures, until then (or undefined). */
+  lockedUntil?: Date;
+}
+
+/** The (client, phone)'s verify limits as they stand, read after a refusal (for Retry-After). */
+export interface VerifyLimitsState {
   lockedUntil?: Date;
   /** Wrong codes of the rolling window, oldest first. */
   recentFailures: Date[];
@@ -113,13 +118,10 @@ export abstract class OtpRepository {
    * client's previous pending code, inserts the new one and enqueues its delivery, atomically.
    */
   abstract issue(code: NewCode, cooldownSeconds: number, limit: SendLimit): Promise<IssueResult>;
-  /** The client's newest code for the phone and purpose, with the (client, phone)'s lockout and recent wrong codes. */
-  abstract findNewest(
-    phone: string,
-    purpose: string,
-    client: string,
-    windowStart: Date,
-  ): Promise<VerifyLookup>;
+  /** The client's newest code for the phone and purpose, with the (client, phone)'s lockout. */
+  abstract findNewest(phone: string, purpose: string, client: string): Promise<VerifyLookup>;
+  /** The (client, phone)'s lockout and wrong codes since `windowStart` (after a refusal). */
+  abstract verifyLimits(phone: string, client: string, windowStart: Date): Promise<VerifyLimitsState>;
   /**
    * Counts one attempt and, when `matched`, marks the code used; only while it is pending,
    * unexpired and under its attempt limit, and while the (client, phone)'s limits admit it. A wrong

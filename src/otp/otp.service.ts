@@ -19,7 +19,7 @@ import {
   TestNumbers,
 } from '../codes/index.js';
 import { refuse } from '../throttling/index.js';
-import { type CodeForVerify, OtpRepository, type VerifyLookup } from './otp.repository.js';
+import { type CodeForVerify, OtpRepository, type VerifyLimitsState } from './otp.repository.js';
 import { LIMIT_WINDOW_MS, SEND_PHONE, VERIFY_PHONE } from './phone-limits.js';
 
 export interface IssueRequest {
@@ -183,8 +183,10 @@ export class OtpService {
     const now = this.clock.now();
     const windowStart = new Date(now.getTime() - LIMIT_WINDOW_MS);
     const log = { client, phoneMasked: maskPhone(phone) };
-    const lookup = await this.repository.findNewest(phone, purpose, client, windowStart);
-    this.rejectIfGuarded(lookup, now, log);
+    const lookup = await this.repository.findNewest(phone, purpose, client);
+    // A lockout refuses before any comparison. The verify limit's window is checked by the attempt
+    // statement, for a right code as for a wrong one (so a refusal tells nothing about the guess).
+    this.rejectIfLocked(lookup.lockedUntil, now, log);
     const row = lookup.code;
     if (!row) {
       // Same work as a real comparison, so "no code" and "wrong code" cost alike.
@@ -200,8 +202,9 @@ export class OtpService {
       lockoutUntil: new Date(now.getTime() + this.config.lockoutSeconds * 1000),
     });
     if (outcome.kind === 'refused') {
-      // A parallel wrong code reached the limit or the lockout first: answer from the new state.
-      this.rejectIfGuarded(await this.repository.findNewest(phone, purpose, client, windowStart), now, log);
+      // The window is full or a lockout runs (reached before or by a parallel wrong code): answer
+      // from the current state, with the Retry-After it gives.
+      this.rejectIfGuarded(await this.repository.verifyLimits(phone, client, windowStart), now, log);
       throw refuse(this.metrics, this.logger, VERIFY_PHONE, LIMIT_WINDOW_MS / 1000, log);
     }
     if (outcome.kind === 'unusable') {
@@ -223,17 +226,21 @@ export class OtpService {
     throw verifyError('invalid_code', attemptsRemaining);
   }
 
+  /** The consecutive-failure lockout (429 too_many_failures), a right code refused too. */
+  private rejectIfLocked(lockedUntil: Date | undefined, now: Date, log: Record<string, unknown>): void {
+    if (lockedUntil && lockedUntil.getTime() > now.getTime())
+      throw this.tooManyFailures(lockedUntil, now, log);
+  }
+
   /**
-   * The (client, phone)'s own verify limits, before any comparison (a right code is refused too,
-   * or the answer would tell an attacker which guess was right): the consecutive-failure lockout
-   * (429 too_many_failures) and the wrong codes of the rolling hour (429 rate_limited).
+   * The (client, phone)'s own verify limits as they stand after the attempt statement refused (a
+   * right code is refused too, or the answer would tell an attacker which guess was right): the
+   * lockout (429 too_many_failures) and the wrong codes of the rolling hour (429 rate_limited).
    */
-  private rejectIfGuarded(lookup: VerifyLookup, now: Date, log: Record<string, unknown>): void {
-    if (lookup.lockedUntil && lookup.lockedUntil.getTime() > now.getTime()) {
-      throw this.tooManyFailures(lookup.lockedUntil, now, log);
-    }
+  private rejectIfGuarded(state: VerifyLimitsState, now: Date, log: Record<string, unknown>): void {
+    this.rejectIfLocked(state.lockedUntil, now, log);
     const limit = this.throttle.verifyPerPhoneHour;
-    const failures = lookup.recentFailures;
+    const failures = state.recentFailures;
     if (limit > 0 && failures.length >= limit) {
       // The window admits a new try when the oldest failure that keeps it full leaves it.
       const freedAt = failures[failures.length - limit].getTime() + LIMIT_WINDOW_MS;

@@ -88,22 +88,34 @@ export const SEND_WINDOW = {
 };
 
 /**
- * $1 phone, $2 purpose, $3 client, $4 window start. Always one row: the client's newest code for
- * phone + purpose (null columns when there is none), the (client, phone)'s lockout, and the times
- * of its wrong codes in the window, read from the failed_at of its codes (a failure falls within
- * its code's life, so only codes that expire after the window start can hold one).
+ * $1 phone, $2 purpose, $3 client. Always one row: the client's newest code for phone + purpose
+ * (null columns when there is none) and the (client, phone)'s lockout. The verify limit's window is
+ * not read here: the attempt statement checks it (for a right code too), and VERIFY_LIMITS reads it
+ * only after a refusal, for Retry-After.
  */
 export const FIND_NEWEST = {
-  name: 'otp_find_newest_v3',
+  name: 'otp_find_newest_v4',
   text: `
     SELECT ${VERIFY_COLUMNS},
-           (SELECT g.locked_until FROM verify_guards AS g WHERE g.client = $3 AND g.phone = $1) AS "lockedUntil",
-           ARRAY(SELECT f FROM one_time_codes AS w, unnest(w.failed_at) AS f
-                 WHERE w.phone = $1 AND w.client = $3 AND w.expires_at > $4 AND f > $4 ORDER BY f) AS "recentFailures"
+           (SELECT g.locked_until FROM verify_guards AS g WHERE g.client = $3 AND g.phone = $1) AS "lockedUntil"
     FROM (SELECT 1) AS one
     LEFT JOIN LATERAL (
       SELECT * FROM one_time_codes WHERE phone = $1 AND client = $3 AND purpose = $2 ORDER BY created_at DESC LIMIT 1
     ) AS c ON true`,
+};
+
+/**
+ * Only after a refusal of the attempt statement: $1 phone, $2 client, $3 window start. The
+ * (client, phone)'s lockout and the times of its wrong codes in the window, read from the failed_at
+ * of its codes (a failure falls within its code's life, so only codes that expire after the window
+ * start can hold one).
+ */
+export const VERIFY_LIMITS = {
+  name: 'otp_verify_limits',
+  text: `
+    SELECT (SELECT g.locked_until FROM verify_guards AS g WHERE g.client = $2 AND g.phone = $1) AS "lockedUntil",
+           ARRAY(SELECT f FROM one_time_codes AS w, unnest(w.failed_at) AS f
+                 WHERE w.phone = $1 AND w.client = $2 AND w.expires_at > $3 AND f > $3 ORDER BY f) AS "recentFailures"`,
 };
 
 /**

@@ -11,9 +11,17 @@ import {
   OtpRepository,
   type SendLimit,
   type VerifyLimits,
+  type VerifyLimitsState,
   type VerifyLookup,
 } from './otp.repository.js';
-import { FIND_BY_ID, FIND_NEWEST, ISSUE, RECORD_ATTEMPT, SEND_WINDOW } from './otp.statements.js';
+import {
+  FIND_BY_ID,
+  FIND_NEWEST,
+  ISSUE,
+  RECORD_ATTEMPT,
+  SEND_WINDOW,
+  VERIFY_LIMITS,
+} from './otp.statements.js';
 
 const UNIQUE_VIOLATION = '23505';
 /** The rolling window of the per-phone limits (API.md A2: any 60-minute span). */
@@ -27,10 +35,7 @@ interface IssueRow {
   canceled: number;
   jobs: number;
 }
-type LookupRow = { [K in keyof CodeForVerify]: CodeForVerify[K] | null } & {
-  lockedUntil: Date | null;
-  recentFailures: Date[];
-};
+type LookupRow = { [K in keyof CodeForVerify]: CodeForVerify[K] | null } & { lockedUntil: Date | null };
 interface AttemptRow {
   status: AttemptResult['status'] | null;
   attempts: number | null;
@@ -97,14 +102,24 @@ export class PrismaOtpRepository extends OtpRepository {
     }
   }
 
-  async findNewest(phone: string, purpose: string, client: string, windowStart: Date): Promise<VerifyLookup> {
-    const row = (await this.prisma.hot<LookupRow>(FIND_NEWEST, [phone, purpose, client, windowStart]))[0];
-    const { lockedUntil, recentFailures, ...code } = row;
+  async findNewest(phone: string, purpose: string, client: string): Promise<VerifyLookup> {
+    const row = (await this.prisma.hot<LookupRow>(FIND_NEWEST, [phone, purpose, client]))[0];
+    const { lockedUntil, ...code } = row;
     return {
       code: code.id === null ? undefined : (code as CodeForVerify),
       lockedUntil: lockedUntil ?? undefined,
-      recentFailures,
     };
+  }
+
+  async verifyLimits(phone: string, client: string, windowStart: Date): Promise<VerifyLimitsState> {
+    const row = (
+      await this.prisma.hot<{ lockedUntil: Date | null; recentFailures: Date[] }>(VERIFY_LIMITS, [
+        phone,
+        client,
+        windowStart,
+      ])
+    )[0];
+    return { lockedUntil: row.lockedUntil ?? undefined, recentFailures: row.recentFailures };
   }
 
   async recordAttempt(

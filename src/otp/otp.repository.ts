@@ -70,10 +70,12 @@ export interface CodeForVerify {
 
 export type AttemptOutcome =
   | { kind: 'counted'; result: AttemptResult }
-  /** The code can no longer take a try (used, replaced, expired or burnt meanwhile): nothing counted. */
-  | { kind: 'unusable' }
-  /** The (client, phone)'s guard refused (a lockout or the verify limit, reached meanwhile). */
-  | { kind: 'refused' };
+  /**
+   * Nothing counted: the code can no longer take a try (used, replaced, expired or burnt meanwhile),
+   * or the (client, phone)'s limits refused (a lockout, or the verify limit, reached before or
+   * meanwhile). The caller tells which from the code's current state.
+   */
+  | { kind: 'not_counted' };
 
 export interface AttemptResult {
   status: VerificationStatus;

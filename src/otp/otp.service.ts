@@ -191,28 +191,17 @@ export class OtpService {
     if (!row) {
       // Same work as a real comparison, so "no code" and "wrong code" cost alike.
       this.crypto.hasher.matches({ id: randomUUID(), phone, purpose }, request.code, '', '');
-      throw verifyError('not_found');
+      return this.answerNotCounted(undefined, phone, client, now, log);
     }
     const matched = this.crypto.hasher.matches(row, request.code, row.codeHash, row.hashKeyId);
-    this.rejectIfUnusable(row, now);
+    if (isUnusable(row, now)) return this.answerNotCounted(row.id, phone, client, now, log);
     const outcome = await this.repository.recordAttempt({ id: row.id, phone, client }, matched, now, {
       perHour: this.throttle.verifyPerPhoneHour,
       windowStart,
       maxConsecutiveFailures: this.config.maxConsecutiveFailures,
       lockoutUntil: new Date(now.getTime() + this.config.lockoutSeconds * 1000),
     });
-    if (outcome.kind === 'refused') {
-      // The window is full or a lockout runs (reached before or by a parallel wrong code): answer
-      // from the current state, with the Retry-After it gives.
-      this.rejectIfGuarded(await this.repository.verifyLimits(phone, client, windowStart), now, log);
-      throw refuse(this.metrics, this.logger, VERIFY_PHONE, LIMIT_WINDOW_MS / 1000, log);
-    }
-    if (outcome.kind === 'unusable') {
-      // Someone else changed the row between our read and our write: answer from its new state.
-      const current = await this.repository.findById(row.id);
-      if (current) this.rejectIfUnusable(current, now);
-      throw verifyError('not_found');
-    }
+    if (outcome.kind === 'not_counted') return this.answerNotCounted(row.id, phone, client, now, log);
     const result = outcome.result;
     if (result.status === 'verified' && result.usedAt) {
       this.metrics.codeVerified({ provider: result.deliveryProvider, phone });
@@ -224,6 +213,27 @@ export class OtpService {
     // The guess that uses up the last attempt is still answered as what it was; the next one,
     // right or wrong, gets max_attempts_reached.
     throw verifyError('invalid_code', attemptsRemaining);
+  }
+
+  /**
+   * Why nothing was counted, in Decision 4's order: the (client, phone)'s verify limits first (the
+   * window full, or a lockout reached before or by a parallel wrong code: 429 with their
+   * Retry-After), then the code's current state (not_found, expired, max_attempts_reached).
+   */
+  private async answerNotCounted(
+    codeId: string | undefined,
+    phone: string,
+    client: string,
+    now: Date,
+    log: Record<string, unknown>,
+  ): Promise<never> {
+    const windowStart = new Date(now.getTime() - LIMIT_WINDOW_MS);
+    this.rejectIfGuarded(await this.repository.verifyLimits(phone, client, windowStart), now, log);
+    const current = codeId === undefined ? undefined : await this.repository.findById(codeId);
+    if (!current) throw verifyError('not_found');
+    this.rejectIfUnusable(current, now);
+    // Usable, and the limits have room again: they refused an instant ago (a parallel attempt).
+    throw refuse(this.metrics, this.logger, VERIFY_PHONE, 1, log);
   }
 
   /** The consecutive-failure lockout (429 too_many_failures), a right code refused too. */
@@ -269,6 +279,13 @@ export class OtpService {
       throw verifyError('expired');
     }
   }
+}
+
+/** The code can no longer take a try (used, replaced, burnt or expired). */
+function isUnusable(row: CodeForVerify, now: Date): boolean {
+  return (
+    row.status !== 'pending' || row.attempts >= row.maxAttempts || row.expiresAt.getTime() <= now.getTime()
+  );
 }
 
 /** A verify outcome; how verify answers it (`verified: false`, not_found as 400) is VERIFY_ANSWERS. */

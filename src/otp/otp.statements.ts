@@ -121,82 +121,91 @@ export const VERIFY_LIMITS = {
 /**
  * $1 id, $2 matched, $3 now, $4 client, $5 phone, $6 window start, $7 per-(client, phone) verify
  * limit (0 = off), $8 OTP_MAX_CONSECUTIVE_FAILURES, $9 lockout end (now + OTP_LOCKOUT_SECONDS).
- * A wrong code writes one row, its own: the time goes into the code's failed_at, and the limits
- * are counted from there (API.md A2, Decision 3).
- *  1. `mine`: the (client, phone)'s codes that can still take a try or hold a failure of the
- *     window, locked in id order (no deadlock between two attempts), each read at its latest
- *     version: parallel attempts on one code, or on the codes of two purposes, are serialised, so
- *     the window and the consecutive count are exact;
- *  2. `g`: the (client, phone)'s guard, latest version: consecutive failures folded up to
- *     counted_until, and a lockout;
- *  3. `tally`: wrong codes in the window, and consecutive failures = the guard's + the codes'
- *     failures after counted_until (older codes cannot change: they expired before the window);
- *  4. `open`: the code can take a try, no lockout runs, the window is not full; `admit`: and, for
+ * A wrong code writes one row, its own: its time goes into the code's failed_at, and the limits
+ * are counted from the codes' failed_at (API.md A2, Decision 3).
+ *  1. `codes`: the (client, phone)'s codes at this statement's snapshot (one index scan). A code
+ *     that cannot take a try (expired, used, burnt) can no longer change.
+ *  2. `contended`: another of them can still take a try (a code of another purpose). Only then are
+ *     the codes that may hold a failure of the window locked (`live`, in id order, so two attempts
+ *     never deadlock) and read at their latest version; otherwise the UPDATE's own row lock
+ *     serialises parallel attempts on the target, whose quals PostgreSQL re-checks on its latest
+ *     version (so its own failed_at there is always the latest).
+ *  3. `g`: the (client, phone)'s guard, latest version: consecutive failures folded up to
+ *     counted_until, and a lockout.
+ *  4. `pre`: the other codes' wrong codes in the window and after counted_until.
+ *  5. `updated`: counts the attempt (a wrong code's time into failed_at; a right code marks the code
+ *     verified) only while the code can take a try, no lockout runs, the window has room, and, for
  *     a wrong code, the cap is not already reached with no guard row (a parallel attempt armed the
  *     lockout in a row this snapshot cannot see, or the cap was lowered);
- *  5. `guard`: written only when a wrong code reaches the cap (arms or re-arms the lockout,
- *     folding the count at now) or a right code resets a count above zero;
- *  6. `updated`: the attempt is counted on the code (a wrong one's time into failed_at), a right
- *     code marks it verified.
+ *  6. `guard`: written only when a wrong code reaches the cap (arms or re-arms the lockout, the
+ *     count folded at now), when a right code resets a count above zero, or when a wrong code
+ *     finds the cap already reached with no guard row (arms it, nothing counted).
+ * A code issued while this statement runs, and attempted in that same instant by a statement that
+ * counts it, is not seen here: at most one uncounted wrong code per code issued, and issuing is
+ * itself limited per phone (docs/threat-model.md).
  */
 export const RECORD_ATTEMPT = {
-  name: 'otp_record_attempt_v3',
+  name: 'otp_record_attempt_v4',
   text: `
-    WITH mine AS (
+    WITH codes AS (
       SELECT id, status, attempts, max_attempts, expires_at, failed_at FROM one_time_codes
-      WHERE phone = $5 AND client = $4 AND expires_at > $6::timestamptz
-      ORDER BY id FOR UPDATE
-    ), target AS (
-      SELECT 1 FROM mine
-      WHERE id = $1::uuid AND status = 'pending' AND attempts < max_attempts AND expires_at > $3::timestamptz
+      WHERE phone = $5 AND client = $4
+    ), contended AS (
+      SELECT 1 FROM codes
+      WHERE id <> $1::uuid AND status = 'pending' AND attempts < max_attempts AND expires_at > $3::timestamptz
+      LIMIT 1
+    ), live AS (
+      SELECT c.id, c.failed_at FROM one_time_codes AS c
+      WHERE EXISTS (SELECT 1 FROM contended) AND c.phone = $5 AND c.client = $4 AND c.expires_at > $6::timestamptz
+      ORDER BY c.id FOR UPDATE
     ), g AS (
       SELECT consecutive_failures, coalesce(counted_until, '-infinity') AS since, locked_until
       FROM verify_guards WHERE client = $4 AND phone = $5 FOR SHARE
-    ), tally AS (
-      SELECT (SELECT count(*) FROM mine, unnest(mine.failed_at) AS f WHERE f > $6::timestamptz) AS recent,
+    ), others AS (
+      SELECT f FROM live, unnest(live.failed_at) AS f WHERE live.id <> $1::uuid
+      UNION ALL
+      SELECT f FROM codes, unnest(codes.failed_at) AS f
+      WHERE codes.id <> $1::uuid AND (NOT EXISTS (SELECT 1 FROM contended) OR codes.expires_at <= $6::timestamptz)
+    ), pre AS (
+      SELECT (SELECT count(*) FROM others WHERE f > $6::timestamptz) AS recent,
+             coalesce((SELECT since FROM g), '-infinity') AS since,
              coalesce((SELECT consecutive_failures FROM g), 0)
-               + (SELECT count(*) FROM mine, unnest(mine.failed_at) AS f
-                  WHERE f > coalesce((SELECT since FROM g), '-infinity'))
-               + (SELECT count(*) FROM one_time_codes AS o, unnest(o.failed_at) AS f
-                  WHERE o.phone = $5 AND o.client = $4 AND o.expires_at <= $6::timestamptz
-                    AND f > coalesce((SELECT since FROM g), '-infinity')) AS consecutive,
+               + (SELECT count(*) FROM others WHERE f > coalesce((SELECT since FROM g), '-infinity')) AS consecutive,
              EXISTS (SELECT 1 FROM g) AS guarded,
-             (SELECT locked_until FROM g) AS locked_until
-    ), verdict AS (
-      SELECT t.consecutive, t.guarded,
-             EXISTS (SELECT 1 FROM target) AND (t.locked_until IS NULL OR t.locked_until <= $3::timestamptz)
-               AND ($7::int = 0 OR t.recent < $7::int) AS open
-      FROM tally AS t
-    ), admit AS (
-      SELECT 1 FROM verdict AS v WHERE v.open AND ($2::boolean OR v.guarded OR v.consecutive < $8::int)
+             coalesce((SELECT locked_until FROM g) <= $3::timestamptz, true) AS unlocked
+    ), updated AS (
+      UPDATE one_time_codes AS t SET
+        attempts = t.attempts + 1,
+        failed_at = CASE WHEN $2::boolean THEN t.failed_at ELSE t.failed_at || $3::timestamptz END,
+        status = CASE WHEN $2::boolean THEN 'verified'::"VerificationStatus"
+                      WHEN t.attempts + 1 >= t.max_attempts THEN 'max_attempts_reached'::"VerificationStatus"
+                      ELSE t.status END,
+        used_at = CASE WHEN $2::boolean THEN $3::timestamptz ELSE t.used_at END
+      FROM pre AS p
+      WHERE t.id = $1::uuid AND t.status = 'pending' AND t.attempts < t.max_attempts AND t.expires_at > $3::timestamptz
+        AND p.unlocked
+        AND ($7::int = 0 OR p.recent + (SELECT count(*) FROM unnest(t.failed_at) AS f WHERE f > $6::timestamptz) < $7::int)
+        AND ($2::boolean OR p.guarded
+             OR p.consecutive + (SELECT count(*) FROM unnest(t.failed_at) AS f WHERE f > p.since) < $8::int)
+      RETURNING t.status::text, t.attempts, t.max_attempts AS "maxAttempts", t.used_at AS "usedAt",
+        t.delivery_provider AS "deliveryProvider",
+        p.consecutive + (SELECT count(*) FROM unnest(t.failed_at) AS f WHERE f > p.since) AS consecutive
+    ), blocked AS (
+      SELECT p.consecutive + (SELECT count(*) FROM codes, unnest(codes.failed_at) AS f
+                              WHERE codes.id = $1::uuid AND f > p.since) AS consecutive
+      FROM pre AS p
+      WHERE NOT $2::boolean AND p.unlocked AND NOT p.guarded AND NOT EXISTS (SELECT 1 FROM updated)
     ), guard AS (
       INSERT INTO verify_guards AS g (client, phone, consecutive_failures, counted_until, locked_until, updated_at)
-      SELECT $4::text, $5::text,
-             CASE WHEN $2::boolean THEN 0
-                  WHEN EXISTS (SELECT 1 FROM admit) THEN v.consecutive + 1
-                  ELSE v.consecutive END,
-             $3::timestamptz,
-             CASE WHEN $2::boolean THEN NULL ELSE $9::timestamptz END,
-             $3::timestamptz
-      FROM verdict AS v
-      WHERE v.open AND CASE WHEN $2::boolean THEN v.consecutive > 0 ELSE v.consecutive + 1 >= $8::int END
+      SELECT $4::text, $5::text, CASE WHEN $2::boolean THEN 0 ELSE w.consecutive END, $3::timestamptz,
+             CASE WHEN $2::boolean THEN NULL ELSE $9::timestamptz END, $3::timestamptz
+      FROM (SELECT consecutive FROM updated UNION ALL SELECT consecutive FROM blocked) AS w
+      WHERE CASE WHEN $2::boolean THEN w.consecutive > 0 ELSE w.consecutive >= $8::int END
       ON CONFLICT (client, phone) DO UPDATE SET
         consecutive_failures = excluded.consecutive_failures, counted_until = excluded.counted_until,
         locked_until = excluded.locked_until, updated_at = excluded.updated_at
-    ), updated AS (
-      UPDATE one_time_codes SET
-        attempts = attempts + 1,
-        failed_at = CASE WHEN $2::boolean THEN failed_at ELSE failed_at || $3::timestamptz END,
-        status = CASE WHEN $2::boolean THEN 'verified'::"VerificationStatus"
-                      WHEN attempts + 1 >= max_attempts THEN 'max_attempts_reached'::"VerificationStatus"
-                      ELSE status END,
-        used_at = CASE WHEN $2::boolean THEN $3::timestamptz ELSE used_at END
-      WHERE id = $1::uuid AND EXISTS (SELECT 1 FROM admit)
-      RETURNING status::text, attempts, max_attempts AS "maxAttempts", used_at AS "usedAt",
-        delivery_provider AS "deliveryProvider"
     )
-    SELECT u.status, u.attempts, u."maxAttempts", u."usedAt", u."deliveryProvider",
-           EXISTS (SELECT 1 FROM target) AS usable, EXISTS (SELECT 1 FROM admit) AS admitted
+    SELECT u.status, u.attempts, u."maxAttempts", u."usedAt", u."deliveryProvider"
     FROM (SELECT 1) AS one LEFT JOIN updated AS u ON true`,
 };
 export const FIND_BY_ID = {

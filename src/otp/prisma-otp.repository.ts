@@ -42,8 +42,6 @@ interface AttemptRow {
   maxAttempts: number | null;
   usedAt: Date | null;
   deliveryProvider: string | null;
-  usable: boolean;
-  admitted: boolean;
 }
 
 @Injectable()
@@ -148,7 +146,7 @@ export class PrismaOtpRepository extends OtpRepository {
         result: { status, attempts, maxAttempts, usedAt, deliveryProvider } as AttemptResult,
       };
     }
-    return row.usable && !row.admitted ? { kind: 'refused' } : { kind: 'unusable' };
+    return { kind: 'not_counted' };
   }
 
   async findById(id: string): Promise<CodeForVerify | undefined> {

@@ -102,15 +102,18 @@ describe('reliability: a wrong code and another phone’s right code take the sa
     expect(othersCode.trace).toEqual(wrongCode.trace);
 
     // A phone with no code is answered not_found (API.md: the answer itself says so), after the
-    // same hashing work and the same lookup; only the attempt write is missing, as nothing exists
-    // to count the attempt against.
+    // same hashing work, the same lookup and as many round trips: instead of the attempt write
+    // (nothing exists to count the attempt against) it reads the verify limits, which come first
+    // in Decision 4's order.
     expect(noCode.status).toBe(400);
     expect(noCode.body).toMatchObject({ verified: false, code: 'not_found' });
     expect([noCode.trace.macs, noCode.trace.comparisons]).toEqual([1, 1]);
-    expect(noCode.trace.statements).toEqual(
-      wrongCode.trace.statements.slice(0, noCode.trace.statements.length),
-    );
-    expect(noCode.trace.statements.length).toBe(wrongCode.trace.statements.length - 1);
+    expect(noCode.trace.statements[0]).toEqual(wrongCode.trace.statements[0]);
+    expect(noCode.trace.statements.map((s) => s.statement)).toEqual([
+      wrongCode.trace.statements[0].statement,
+      'otp_verify_limits',
+    ]);
+    expect(noCode.trace.statements.length).toBe(wrongCode.trace.statements.length);
 
     // A's code was neither used nor burnt by being sent for B2: it still verifies A, once.
     const own = await t.request<Body>('POST', '/v1/otp/verify', { body: { phone: a, code: codeA.code } });

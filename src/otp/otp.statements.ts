@@ -119,6 +119,40 @@ export const VERIFY_LIMITS = {
 };
 
 /**
+ * The attempt's fast path, tried first: one conditional UPDATE for the common case, where the
+ * limits can be checked on the code's own row. It counts the attempt only when the
+ * (client, phone) has no guard row (no lockout, nothing folded) and no other
+ * code that holds a wrong code or can still take one (another purpose's live code), so its
+ * failures are all on this row and its row lock serialises every attempt that could change them
+ * (PostgreSQL re-checks the quals on the row's latest version); and only when nothing needs writing
+ * beyond it: a wrong code stays under the cap, a right code has no failure to reset. Otherwise it
+ * changes nothing and returns no row, and RECORD_ATTEMPT decides. Params $1-$8 of RECORD_ATTEMPT.
+ */
+export const RECORD_ATTEMPT_FAST = {
+  name: 'otp_record_attempt_fast',
+  text: `
+    UPDATE one_time_codes AS t SET
+      attempts = t.attempts + 1,
+      failed_at = CASE WHEN $2::boolean THEN t.failed_at ELSE t.failed_at || $3::timestamptz END,
+      status = CASE WHEN $2::boolean THEN 'verified'::"VerificationStatus"
+                    WHEN t.attempts + 1 >= t.max_attempts THEN 'max_attempts_reached'::"VerificationStatus"
+                    ELSE t.status END,
+      used_at = CASE WHEN $2::boolean THEN $3::timestamptz ELSE t.used_at END
+    WHERE t.id = $1::uuid AND t.status = 'pending' AND t.attempts < t.max_attempts AND t.expires_at > $3::timestamptz
+      AND t.phone = $5 AND t.client = $4
+      AND CASE WHEN $2::boolean THEN cardinality(t.failed_at) = 0 ELSE cardinality(t.failed_at) + 1 < $8::int END
+      AND ($7::int = 0 OR (SELECT count(*) FROM unnest(t.failed_at) AS f WHERE f > $6::timestamptz) < $7::int)
+      AND NOT EXISTS (SELECT 1 FROM verify_guards AS g WHERE g.client = $4 AND g.phone = $5)
+      AND NOT EXISTS (
+        SELECT 1 FROM one_time_codes AS o
+        WHERE o.phone = $5 AND o.client = $4 AND o.id <> $1::uuid
+          AND (cardinality(o.failed_at) > 0
+               OR (o.status = 'pending' AND o.attempts < o.max_attempts AND o.expires_at > $3::timestamptz)))
+    RETURNING t.status::text, t.attempts, t.max_attempts AS "maxAttempts", t.used_at AS "usedAt",
+      t.delivery_provider AS "deliveryProvider"`,
+};
+
+/**
  * $1 id, $2 matched, $3 now, $4 client, $5 phone, $6 window start, $7 per-(client, phone) verify
  * limit (0 = off), $8 OTP_MAX_CONSECUTIVE_FAILURES, $9 lockout end (now + OTP_LOCKOUT_SECONDS).
  * A wrong code writes one row, its own: its time goes into the code's failed_at, and the limits

@@ -19,6 +19,7 @@ import {
   FIND_NEWEST,
   ISSUE,
   RECORD_ATTEMPT,
+  RECORD_ATTEMPT_FAST,
   SEND_WINDOW,
   VERIFY_LIMITS,
 } from './otp.statements.js';
@@ -126,19 +127,22 @@ export class PrismaOtpRepository extends OtpRepository {
     now: Date,
     limits: VerifyLimits,
   ): Promise<AttemptOutcome> {
-    const row = (
-      await this.prisma.hot<AttemptRow>(RECORD_ATTEMPT, [
-        code.id,
-        matched,
-        now,
-        code.client,
-        code.phone,
-        limits.windowStart,
-        limits.perHour,
-        limits.maxConsecutiveFailures,
-        limits.lockoutUntil,
-      ])
-    )[0];
+    const values = [
+      code.id,
+      matched,
+      now,
+      code.client,
+      code.phone,
+      limits.windowStart,
+      limits.perHour,
+      limits.maxConsecutiveFailures,
+      limits.lockoutUntil,
+    ];
+    // The common case in one plain UPDATE (it takes no lockout end: $1-$8); the full statement
+    // only when it declines.
+    const row =
+      (await this.prisma.hot<AttemptRow>(RECORD_ATTEMPT_FAST, values.slice(0, 8)))[0] ??
+      (await this.prisma.hot<AttemptRow>(RECORD_ATTEMPT, values))[0];
     if (row.status !== null) {
       const { status, attempts, maxAttempts, usedAt, deliveryProvider } = row;
       return {

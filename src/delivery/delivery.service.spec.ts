@@ -119,11 +119,16 @@ function prepared(overrides: Partial<PreparedDelivery> = {}, lifeMs = 300_000): 
   };
 }
 
-function sutFor(chain: WhatsAppProvider[], state: PreparedDelivery) {
-  const metrics = new MetricsService();
+/** A DeliveryService over `state`; pass `shared` to keep one router (and its breakers) across deliveries. */
+function sutFor(
+  chain: WhatsAppProvider[],
+  state: PreparedDelivery,
+  shared?: { router: ProviderRouter; metrics: MetricsService },
+) {
+  const metrics = shared?.metrics ?? new MetricsService();
   const crypto = new OtpCrypto(OTP);
   const { repositories, calls } = repositoryFor(state);
-  const router = new ProviderRouter(chain, CONFIG, metrics);
+  const router = shared?.router ?? new ProviderRouter(chain, CONFIG, metrics);
   const sut = new DeliveryService(
     ...repositories,
     router,
@@ -248,19 +253,8 @@ describe('DeliveryService', () => {
     const metrics = new MetricsService();
     const router = new ProviderRouter([dnz, enosend], { ...CONFIG, circuitThreshold: 2 }, metrics);
     for (let i = 0; i < 3; i++) {
-      const { repositories } = repositoryFor(prepared());
-      const crypto = new OtpCrypto(OTP);
-      const sut = new DeliveryService(
-        ...repositories,
-        router,
-        crypto,
-        new SystemClock(),
-        metrics,
-        new FaultHook(CONFIG),
-        OTP,
-        CONFIG,
-      );
-      await sut.deliver({ id: CODE_ID, c: crypto.cipher.encrypt('482913', CODE_ID) });
+      const { sut, payload } = sutFor([dnz, enosend], prepared(), { router, metrics });
+      await sut.deliver(payload);
     }
     // Three permanent errors with a breaker threshold of 2: DNZ was still asked every time.
     expect(dnz.sent).toHaveLength(3);

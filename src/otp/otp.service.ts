@@ -194,7 +194,8 @@ export class OtpService {
       return this.answerNotCounted(undefined, phone, client, now, log);
     }
     const matched = this.crypto.hasher.matches(row, request.code, row.codeHash, row.hashKeyId);
-    if (isUnusable(row, now)) return this.answerNotCounted(row.id, phone, client, now, log);
+    // Unusable stays unusable: the row read here answers, no second read.
+    if (isUnusable(row, now)) return this.answerNotCounted(row, phone, client, now, log);
     const outcome = await this.repository.recordAttempt({ id: row.id, phone, client }, matched, now, {
       perHour: this.throttle.verifyPerPhoneHour,
       windowStart,
@@ -218,10 +219,11 @@ export class OtpService {
   /**
    * Why nothing was counted, in Decision 4's order: the (client, phone)'s verify limits first (the
    * window full, or a lockout reached before or by a parallel wrong code: 429 with their
-   * Retry-After), then the code's current state (not_found, expired, max_attempts_reached).
+   * Retry-After), then the code's state (not_found, expired, max_attempts_reached): the row given,
+   * or, given an id (the attempt statement counted nothing), the row as it is now.
    */
   private async answerNotCounted(
-    codeId: string | undefined,
+    code: CodeForVerify | string | undefined,
     phone: string,
     client: string,
     now: Date,
@@ -229,7 +231,7 @@ export class OtpService {
   ): Promise<never> {
     const windowStart = new Date(now.getTime() - LIMIT_WINDOW_MS);
     this.rejectIfGuarded(await this.repository.verifyLimits(phone, client, windowStart), now, log);
-    const current = codeId === undefined ? undefined : await this.repository.findById(codeId);
+    const current = typeof code === 'string' ? await this.repository.findById(code) : code;
     if (!current) throw verifyError('not_found');
     this.rejectIfUnusable(current, now);
     // Usable, and the limits have room again: they refused an instant ago (a parallel attempt).

@@ -17,6 +17,7 @@
 // Options: --quick     short runs (3 s / 3 s / pgbench 3 s) to check the harness itself
 //          --ceiling   pgbench, bench/bare-server.mjs, the API alone and the service → bench/CEILING.md
 //          --split     the API and the delivery worker in two processes → bench/RESULTS-split.md
+//          --replicas  1, 2 and 4 API-only processes sharing the load → bench/REPLICAS.md (cost model)
 //          --profile[=send|verify-right|verify-wrong|mixed]  that scenario under `node --cpu-prof`,
 //                      then bench/profile-summary.mjs
 //          --no-build  use dist/ as it is
@@ -31,8 +32,9 @@ import { createDatabases, serverInfo } from './lib/databases.mjs';
 import { runFull } from './lib/full.mjs';
 import { cleanup, installExitHandlers } from './lib/lifecycle.mjs';
 import { machine } from './lib/machine.mjs';
-import { writeCeiling, writeResults } from './lib/report.mjs';
-import { CEILING, CONNECTIONS, OUT } from './lib/settings.mjs';
+import { runReplicas } from './lib/replicas.mjs';
+import { writeCeiling, writeReplicas, writeResults } from './lib/report.mjs';
+import { CEILING, CONNECTIONS, OUT, REPLICAS } from './lib/settings.mjs';
 import { log } from './lib/util.mjs';
 
 mkdirSync(OUT, { recursive: true });
@@ -49,7 +51,9 @@ async function main() {
   machine.server = server.version;
   const run = { started, startedAt, build, migrateMs, serverSettings: server.settings };
 
-  if (CEILING) {
+  if (REPLICAS) {
+    writeReplicas(run, await runReplicas());
+  } else if (CEILING) {
     const { pg, rows } = await runCeiling();
     writeCeiling(run, pg, rows);
   } else {

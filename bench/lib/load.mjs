@@ -94,10 +94,10 @@ function requestBuilders(exhaust) {
  * internals, pinned): connection i sends at t0 + phase_i + k·interval, interval = CONNECTIONS/rate.
  * Each request's lag behind its slot goes to `lags`.
  */
-function pacedClients(rate, lags) {
+function pacedClients(rate, lags, connections) {
   return (client) => {
     const send = client._doRequest;
-    const interval = (1000 * CONNECTIONS) / rate;
+    const interval = (1000 * connections) / rate;
     let next = performance.now() + Math.random() * interval;
     client._doRequest = function paced(...a) {
       if (this.destroyed) return;
@@ -120,10 +120,18 @@ function pacedClients(rate, lags) {
 
 /**
  * One autocannon run. `kinds` is the request sequence per connection (['send'], ['verify-right'],
- * ['send', 'verify-right'] …). `rate` undefined = saturation (closed loop, CONNECTIONS in flight);
+ * ['send', 'verify-right'] …). `rate` undefined = saturation (closed loop, `connections` in flight);
  * otherwise an even pace of `rate` req/s over all connections (see pacedClients).
  */
-export async function load({ port, kinds, durationS, rate, instantProvider, onAccepted }) {
+export async function load({
+  port,
+  kinds,
+  durationS,
+  rate,
+  instantProvider,
+  onAccepted,
+  connections = CONNECTIONS,
+}) {
   const stats = { latencies: [], lags: [], status: {}, unexpected: 0, responses: 0, fillers: 0 };
   const expected = { send: 202, 'verify-right': 200, 'verify-wrong': 400 };
   let instance;
@@ -139,10 +147,10 @@ export async function load({ port, kinds, durationS, rate, instantProvider, onAc
   const t0 = performance.now();
   instance = autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections: CONNECTIONS,
+    connections,
     duration: durationS,
     timeout: 10,
-    setupClient: rate ? pacedClients(rate, stats.lags) : undefined,
+    setupClient: rate ? pacedClients(rate, stats.lags, connections) : undefined,
     requests: kinds.map((k) => ({ setupRequest: builders[k] })),
   });
   if (exhausted) instance.stop();

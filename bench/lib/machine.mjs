@@ -8,6 +8,20 @@ export function cpuSnapshot() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
 }
+/**
+ * The whole machine's CPU per request between two snapshots (every core, µs), and the load
+ * generator's own share (`ownUsage`: process.cpuUsage(before)): what is left is the server, the
+ * database and the rest of the machine; the cost model (bench/README.md) subtracts the load generator.
+ */
+export function machineCost(m0, m1, ownUsage, r) {
+  // /proc/stat's first line sums every core, in 1/100 s ticks.
+  const busyS = (m1.total - m0.total - (m1.idle - m0.idle)) / 100;
+  const requests = Math.max(1, r.rps * r.elapsedS);
+  return {
+    machineCpuUsPerReq: (busyS * 1e6) / requests,
+    loadGenCpuUsPerReq: (ownUsage.user + ownUsage.system) / requests,
+  };
+}
 export async function machineIdle(ms = 1000) {
   const a = cpuSnapshot();
   await sleep(ms);

@@ -44,8 +44,13 @@ export async function startFake() {
   return { child, port };
 }
 
+/** The container image's NODE_OPTIONS (its `ENV NODE_OPTIONS=` line): the service runs as the image runs it. */
+export const IMAGE_NODE_OPTIONS =
+  /^ENV NODE_OPTIONS=(.+)$/m.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'))?.[1].trim() ?? '';
+
 function serviceEnv(port, fakePort, extraEnv = {}) {
   return {
+    NODE_OPTIONS: IMAGE_NODE_OPTIONS,
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     LANG: process.env.LANG ?? 'C.UTF-8',
@@ -72,7 +77,7 @@ function serviceEnv(port, fakePort, extraEnv = {}) {
     ...extraEnv,
   };
 }
-export const THROTTLE_NOTE = `${
+export const THROTTLE_NOTE = `NODE_OPTIONS=${IMAGE_NODE_OPTIONS || '(none)'} as the container image sets it (Dockerfile); ${
   THROTTLE_OFF
     ? 'BENCH_THROTTLE=off: THROTTLE_{SEND,VERIFY}_PER_{PHONE,IP}_HOUR and OTP_GLOBAL_SENDS_PER_MINUTE set to 0 (every throttler off)'
     : 'THROTTLE_{SEND,VERIFY}_PER_{PHONE,IP}_HOUR and OTP_GLOBAL_SENDS_PER_MINUTE set to 1000000 (the maximum) so throttling never caps the benchmark (the throttlers still run)'

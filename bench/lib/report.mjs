@@ -194,10 +194,51 @@ function resultsNotes({ started, migrateMs, build, serverSettings }, results, wo
   ];
 }
 
+/** Issue 18's targets from one --ceiling run: rows are bare, API only, full service (SERVERS' order). */
+function issue18Targets(rows) {
+  const [[, bare], [, api], [, full]] = rows;
+  const target = (ok, text) => `- [${ok ? 'x' : ' '}] ${text}`;
+  const ratio = (kind) => api[kind].cpuUsPerReq / bare[kind].cpuUsPerReq;
+  const d = full['send-half'].delivery;
+  const peak = Math.max(api.peakRssMb, full.peakRssMb);
+  return [
+    ...['send', 'verify-wrong'].map((kind) =>
+      target(
+        ratio(kind) <= 1.5,
+        `${kind}, API only: CPU per request ≤ 1.5× the bare server's: ${fmt(ratio(kind), 2)}× (${fmt(api[kind].cpuUsPerReq, 0)} / ${fmt(bare[kind].cpuUsPerReq, 0)} µs)`,
+      ),
+    ),
+    target(
+      full.send.rps / api.send.rps >= 0.6,
+      `send, full service ≥ 0.6× API only: ${fmt(full.send.rps / api.send.rps, 2)}× (${fmt(full.send.rps, 0)} / ${fmt(api.send.rps, 0)} req/s)`,
+    ),
+    target(
+      full['verify-wrong-half'].lat.p99 <= 20,
+      `verify p99 at half of saturation ≤ 20 ms (full service, ${fmt(full['verify-wrong-half'].rate, 0)} req/s paced): ${fmt(full['verify-wrong-half'].lat.p99, 1)} ms`,
+    ),
+    target(
+      full['send-half'].lat.p99 <= 30,
+      `send p99 at half of saturation ≤ 30 ms (full service, ${fmt(full['send-half'].rate, 0)} req/s paced): ${fmt(full['send-half'].lat.p99, 1)} ms`,
+    ),
+    target(
+      d.missing === 0 && d.max <= 1000,
+      `every accepted send at the provider within 1 s at half load: ${d.atProvider}/${d.accepted}, acceptance→provider p50 ${fmt(d.p50, 1)} / p99 ${fmt(d.p99, 1)} / max ${fmt(d.max, 1)} ms`,
+    ),
+    target(
+      peak <= 256,
+      `peak RSS ≤ 256 MB: API only ${fmt(api.peakRssMb, 0)} MB, full service ${fmt(full.peakRssMb, 0)} MB (idle after ready ${fmt(full.idleRssMb, 0)} MB)`,
+    ),
+    target(
+      Math.max(api.readyMs, full.readyMs) <= 1500,
+      `ready ≤ 1.5 s from spawn: API only ${fmt(api.readyMs, 0)} ms, full service ${fmt(full.readyMs, 0)} ms`,
+    ),
+  ];
+}
+
 /** The --ceiling report: printed and written to CEILING.md. `rows`: [server name, { send, 'verify-wrong' }]. */
 export function writeCeiling({ started, startedAt, build, migrateMs, serverSettings }, pg, rows) {
   const cell = (r, p) =>
-    `${fmt(r.rps, 0)} (${fmt(r.rps / p.tps, 2)}×), p99 ${fmt(r.lat.p99, 1)} ms, cpu ${fmt(r.serviceCpuPct, 0)}%${r.unexpected || r.errors ? `, ${r.unexpected} unexpected ${r.errors} errors` : ''}`;
+    `${fmt(r.rps, 0)} (${fmt(r.rps / p.tps, 2)}×), p99 ${fmt(r.lat.p99, 1)} ms, cpu ${fmt(r.serviceCpuPct, 0)}% = ${fmt(r.cpuUsPerReq, 0)} µs/req${r.unexpected || r.errors ? `, ${r.unexpected} unexpected ${r.errors} errors` : ''}`;
   const tbl = table(
     ['server', 'send req/s (÷ pgbench)', 'verify-wrong req/s (÷ pgbench)'],
     [
@@ -208,6 +249,10 @@ export function writeCeiling({ started, startedAt, build, migrateMs, serverSetti
   const text = [
     '',
     tbl,
+    '',
+    'Issue 18 targets ([x] met, [ ] missed):',
+    '',
+    ...issue18Targets(rows),
     '',
     `- Saturation, ${CONNECTIONS} connections, ${SAT_S} s each, closed loop; "cpu" is the server process's CPU (100 % = one core). verify-wrong guesses wrong codes of ${VERIFY_ROWS} seeded pending codes (as pgbench's verify.sql does), so every request runs the SELECT and the conditional UPDATE.`,
     `- Machine: ${machine.nproc} cores (${machine.cpu}); Node ${machine.node}; server ${machine.server}. PostgreSQL settings: ${serverSettings}.`,
@@ -227,4 +272,44 @@ export function writeCeiling({ started, startedAt, build, migrateMs, serverSetti
     ].join('\n'),
   );
   log('wrote bench/CEILING.md');
+}
+
+/** The --replicas report (the cost model's figures): printed and written to REPLICAS.md. */
+export function writeReplicas({ started, startedAt, build, serverSettings }, runs) {
+  const cell = (m) =>
+    `${fmt(m.rps, 0)} req/s, p99 ${fmt(m.p99, 1)} ms; API ${fmt(m.cpuUsPerReq, 0)} µs/req, API + PostgreSQL ${fmt(m.serverAndDbUsPerReq, 0)} µs/req; machine ${fmt(m.machineBusyPct, 0)} % busy${m.errors ? `; ${m.errors} errors` : ''}`;
+  const base = runs[0];
+  const tbl = table(
+    ['API replicas', 'send', 'verify-wrong', 'scaling (send / verify)'],
+    runs.map((m) => [
+      String(m.replicas),
+      cell(m.send),
+      cell(m['verify-wrong']),
+      `${fmt(m.send.rps / base.send.rps, 2)}× / ${fmt(m['verify-wrong'].rps / base['verify-wrong'].rps, 2)}×`,
+    ]),
+  );
+  const cores = (m) => fmt(m.serverAndDbUsPerReq / 1000, 2);
+  const text = [
+    '',
+    tbl,
+    '',
+    `Cores per 1,000 req/s (API + PostgreSQL, one replica): send ${cores(base.send)}, verify-wrong ${cores(base['verify-wrong'])}; the API process alone: send ${fmt(base.send.cpuUsPerReq / 1000, 2)}, verify-wrong ${fmt(base['verify-wrong'].cpuUsPerReq / 1000, 2)}.`,
+    '',
+    `- API-only processes (DELIVERY_WORKER_ENABLED=false) of the production build; ${CONNECTIONS} connections split evenly over the replicas, closed loop, ${SAT_S} s per scenario. "API + PostgreSQL" is the whole machine's busy CPU per request less the load generator's own (it runs on the same cores), so it also holds whatever else ran.`,
+    `- Machine: ${machine.nproc} cores (${machine.cpu}); Node ${machine.node}; server ${machine.server}. PostgreSQL settings: ${serverSettings}.`,
+    `- ${THROTTLE_NOTE}.`,
+    `- ${startedAt}; wall time ${fmt((performance.now() - started) / 1000, 0)} s; ${build}.`,
+    '',
+  ].join('\n');
+  process.stdout.write(text);
+  writeFileSync(
+    path.join(ROOT, 'bench', 'REPLICAS.md'),
+    [
+      '# API replicas (last run)',
+      '',
+      'Produced by `npm run bench -- --replicas`: 1, 2 and 4 API processes on one machine. The cost model is in bench/README.md.',
+      text,
+    ].join('\n'),
+  );
+  log('wrote bench/REPLICAS.md');
 }

@@ -88,7 +88,7 @@ async function measurePhase(
 }
 
 /** Acceptance → provider times of the given sends (digits), as the fake provider recorded them. */
-function deliveryOf(sends) {
+export function deliveryOf(sends) {
   const lats = [];
   let missing = 0;
   for (const d of sends) {

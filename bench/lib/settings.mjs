@@ -19,6 +19,8 @@ export const CEILING = argv.includes('--ceiling');
 // DELIVERY_WORKER_ENABLED=false, one worker instance that takes no traffic), as docs/operations.md
 // describes; the load goes to the API. Results go to RESULTS-split.md.
 export const SPLIT = argv.includes('--split');
+// --replicas: 1, 2 and 4 API-only processes sharing the load → bench/REPLICAS.md (the cost model).
+export const REPLICAS = argv.includes('--replicas');
 const intEnv = (name, fallback) => {
   const v = Number.parseInt(process.env[name] ?? '', 10);
   return Number.isFinite(v) && v > 0 ? v : fallback;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import { destination, type DestinationStream } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import { requestIdOf } from '../common/index.js';
 import { appConfig, type AppConfig } from '../config/index.js';
@@ -69,7 +69,10 @@ export class LoggingModule {
               // Nest's middleware (404s, 414s, 415s from the body parser).
               autoLogging: false,
             };
-            return { pinoHttp: stream ? [options, stream] : options };
+            // Standard output written asynchronously: a line joins the buffer while the previous
+            // write is in flight, so under load many lines share one write(2) instead of one
+            // system call each (bench/PROFILE.md). pino flushes it synchronously on exit.
+            return { pinoHttp: [options, stream ?? destination({ dest: 1, sync: false })] };
           },
         }),
       ],

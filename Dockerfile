@@ -26,6 +26,9 @@ ENV NODE_ENV=production \
     NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
     CHECKPOINT_DISABLE=1
+# V8's heap cap, as deploy/kubernetes/deployment.yaml sets it: V8 collects instead of growing its
+# heap lazily up to ~2 GB; `npm run bench` runs the service with this value (docs/operations.md, "Memory").
+ENV NODE_OPTIONS=--max-old-space-size=256
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
 # schema.prisma, migrations/ and engine/ (the offline WebAssembly schema engine used by migrate).

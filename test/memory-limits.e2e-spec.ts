@@ -52,6 +52,12 @@ describe('memory: Deployment limits and the V8 heap cap', () => {
     expect(request).toBeGreaterThanOrEqual(heapCap);
   });
 
+  it('the container image ships the same heap cap (what npm run bench measures)', () => {
+    const image = /^ENV NODE_OPTIONS=(.+)$/m.exec(read('Dockerfile'))?.[1] ?? '';
+    expect(Number(/--max-old-space-size=(\d+)/.exec(image)?.[1])).toBe(heapCap);
+    expect(read('bench', 'lib', 'processes.mjs')).toContain('NODE_OPTIONS: IMAGE_NODE_OPTIONS');
+  });
+
   it('every NODE_OPTIONS the docs and manifests suggest keeps the heap cap', () => {
     const files = [
       'README.md',

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { maskPhone, normalisePhone } from './phone.js';
 
 /** Fixed seed: a failure replays with the same seed and path (fast-check prints both on failure). */
@@ -91,6 +92,28 @@ describe('normalisePhone (property-based)', () => {
         },
       ),
       params,
+    );
+  });
+
+  it('accepts exactly the numbers libphonenumber calls valid and mobile-capable (one type lookup for both)', () => {
+    const mobileCapable = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE']);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          ghMobile,
+          // +1 (many countries share it), +44, +7, +233, +234 and any other calling code
+          fc
+            .tuple(fc.constantFrom('1', '44', '7', '233', '234', '91', '86'), fc.stringMatching(/^\d{4,12}$/))
+            .map(([cc, n]) => `+${cc}${n}`),
+          fc.stringMatching(/^\+[1-9]\d{5,14}$/),
+        ),
+        (e164) => {
+          const parsed = parsePhoneNumberFromString(e164);
+          const expected = Boolean(parsed?.isValid() && mobileCapable.has(parsed.getType() ?? ''));
+          expect([e164, normalisePhone(e164) !== undefined]).toEqual([e164, expected]);
+        },
+      ),
+      { seed: SEED, numRuns: 2000 },
     );
   });
 

@@ -41,7 +41,10 @@ function parse(input: string, defaultCountry: string | undefined): NormalisedPho
     defaultCountry: defaultCountry?.toUpperCase() as CountryCode | undefined,
     extract: false,
   });
-  if (!parsed || !parsed.isValid()) return undefined;
+  if (!parsed) return undefined;
+  // With the full metadata (types known for every country), isValid() is exactly "getType() is
+  // defined" (libphonenumber-js isValidNumber): one type lookup answers both, where two calls
+  // made it twice (bench/PROFILE.md, issue 18).
   const type = parsed.getType();
   if (!type || !MOBILE_CAPABLE.has(type)) return undefined;
   return { e164: parsed.number, country: parsed.country };

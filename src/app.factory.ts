@@ -167,25 +167,6 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   return app;
 }
 
-const accessLoggers = new WeakMap<object, typeof PinoLogger.root>();
-
-/**
- * The root logger without redaction, for the access lines only: every field of an access line is
- * set here from values that are never secret (id, method, route pattern, status, time, client
- * name, failure reason), and walking the redaction paths cost ~2 % of a request's CPU
- * (bench/PROFILE.md). Any other line keeps the root logger's redaction.
- */
-function accessLogger(): typeof PinoLogger.root | undefined {
-  const root = PinoLogger.root as typeof PinoLogger.root | undefined;
-  if (!root) return undefined;
-  let logger = accessLoggers.get(root);
-  if (!logger) {
-    logger = root.child({}, { redact: [] });
-    accessLoggers.set(root, logger);
-  }
-  return logger;
-}
-
 /**
  * The one access line of a request (API.md A7): method, route pattern (never the raw URL, which
  * may hold an id or junk), status, duration, request id and calling client; a 401 also says why
@@ -197,7 +178,7 @@ function logAccess(
   elapsedMs: number,
   route: string,
 ): void {
-  const logger = accessLogger();
+  const logger = PinoLogger.root;
   if (!logger) return;
   const line = {
     reqId: request.id,

@@ -255,27 +255,39 @@ export function writeCeiling({ started, startedAt, build, migrateMs, serverSetti
     ...issue18Targets(rows),
     '',
     `- Saturation, ${CONNECTIONS} connections, ${SAT_S} s each, closed loop; "cpu" is the server process's CPU (100 % = one core). verify-wrong guesses wrong codes of ${VERIFY_ROWS} seeded pending codes (as pgbench's verify.sql does), so every request runs the SELECT and the conditional UPDATE.`,
-    `- Machine: ${machine.nproc} cores (${machine.cpu}); Node ${machine.node}; server ${machine.server}. PostgreSQL settings: ${serverSettings}.`,
-    `- ${THROTTLE_NOTE}.`,
-    `- ${startedAt}; wall time ${fmt((performance.now() - started) / 1000, 0)} s; migrate ${fmt(migrateMs / 1000, 1)} s; ${build}.`,
-    '',
+    ...runNotes({ started, startedAt, build, serverSettings }, `migrate ${fmt(migrateMs / 1000, 1)} s; `),
   ].join('\n');
-  process.stdout.write(text);
-  writeFileSync(
-    path.join(ROOT, 'bench', 'CEILING.md'),
+  printAndWrite(
+    'CEILING.md',
     [
       '# Ceiling (last run)',
       '',
       'Produced by `npm run bench -- --ceiling`. The same SQL through pgbench, through the thinnest Node.js server',
       'possible (bench/bare-server.mjs) and through the service, in one run on one machine. See bench/PROFILE.md.',
-      text,
-    ].join('\n'),
+    ],
+    text,
   );
-  log('wrote bench/CEILING.md');
+}
+
+/** The machine, the service's settings and the run's timing: the last lines of --ceiling and --replicas. */
+function runNotes({ started, startedAt, build, serverSettings }, extra = '') {
+  return [
+    `- Machine: ${machine.nproc} cores (${machine.cpu}); Node ${machine.node}; server ${machine.server}. PostgreSQL settings: ${serverSettings}.`,
+    `- ${THROTTLE_NOTE}.`,
+    `- ${startedAt}; wall time ${fmt((performance.now() - started) / 1000, 0)} s; ${extra}${build}.`,
+    '',
+  ];
+}
+
+/** Prints `text` and writes it under `heading` to bench/<file>. */
+function printAndWrite(file, heading, text) {
+  process.stdout.write(text);
+  writeFileSync(path.join(ROOT, 'bench', file), [...heading, text].join('\n'));
+  log(`wrote bench/${file}`);
 }
 
 /** The --replicas report (the cost model's figures): printed and written to REPLICAS.md. */
-export function writeReplicas({ started, startedAt, build, serverSettings }, runs) {
+export function writeReplicas(run, runs) {
   const cell = (m) =>
     `${fmt(m.rps, 0)} req/s, p99 ${fmt(m.p99, 1)} ms; API ${fmt(m.cpuUsPerReq, 0)} µs/req, API + PostgreSQL ${fmt(m.serverAndDbUsPerReq, 0)} µs/req; machine ${fmt(m.machineBusyPct, 0)} % busy${m.errors ? `; ${m.errors} errors` : ''}`;
   const base = runs[0];
@@ -296,20 +308,15 @@ export function writeReplicas({ started, startedAt, build, serverSettings }, run
     `Cores per 1,000 req/s (API + PostgreSQL, one replica): send ${cores(base.send)}, verify-wrong ${cores(base['verify-wrong'])}; the API process alone: send ${fmt(base.send.cpuUsPerReq / 1000, 2)}, verify-wrong ${fmt(base['verify-wrong'].cpuUsPerReq / 1000, 2)}.`,
     '',
     `- API-only processes (DELIVERY_WORKER_ENABLED=false) of the production build; ${CONNECTIONS} connections split evenly over the replicas, closed loop, ${SAT_S} s per scenario. "API + PostgreSQL" is the whole machine's busy CPU per request less the load generator's own (it runs on the same cores), so it also holds whatever else ran.`,
-    `- Machine: ${machine.nproc} cores (${machine.cpu}); Node ${machine.node}; server ${machine.server}. PostgreSQL settings: ${serverSettings}.`,
-    `- ${THROTTLE_NOTE}.`,
-    `- ${startedAt}; wall time ${fmt((performance.now() - started) / 1000, 0)} s; ${build}.`,
-    '',
+    ...runNotes(run),
   ].join('\n');
-  process.stdout.write(text);
-  writeFileSync(
-    path.join(ROOT, 'bench', 'REPLICAS.md'),
+  printAndWrite(
+    'REPLICAS.md',
     [
       '# API replicas (last run)',
       '',
       'Produced by `npm run bench -- --replicas`: 1, 2 and 4 API processes on one machine. The cost model is in bench/README.md.',
-      text,
-    ].join('\n'),
+    ],
+    text,
   );
-  log('wrote bench/REPLICAS.md');
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { destination, type DestinationStream } from 'pino';
+import type { DestinationStream } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import { requestIdOf } from '../common/index.js';
 import { appConfig, type AppConfig } from '../config/index.js';
@@ -40,10 +40,10 @@ export class LoggingModule {
               // Nest's middleware (404s, 414s, 415s from the body parser).
               autoLogging: false,
             };
-            // Standard output written asynchronously: a line joins the buffer while the previous
-            // write is in flight, so under load many lines share one write(2) instead of one
-            // system call each (bench/PROFILE.md). pino flushes it synchronously on exit.
-            return { pinoHttp: [options, stream ?? destination({ dest: 1, sync: false })] };
+            // Standard output stays synchronous: Nest ends a SIGTERM shutdown by re-raising the
+            // signal, which skips the 'exit' event an asynchronous destination flushes on, and an
+            // out-of-memory abort flushes nothing; the last lines are the ones an operator needs.
+            return { pinoHttp: stream ? [options, stream] : options };
           },
         }),
       ],

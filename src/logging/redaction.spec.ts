@@ -22,27 +22,24 @@ function logger(lines: string[]) {
 }
 
 describe('log redaction', () => {
-  it.each(SECRET_KEYS)(
-    'censors %s one level down in a log object, a class instance, an error and a binding',
-    (key) => {
-      const lines: string[] = [];
-      const log = logger(lines);
-      class Dto {
-        constructor(readonly value: string) {}
-      }
-      const dto = Object.assign(new Dto('kept'), { [key]: 'SECRET-VALUE' });
-      const error = Object.assign(new Error('provider failed'), { [key]: 'SECRET-VALUE' });
-      log.warn({ provider: { [key]: 'SECRET-VALUE', kept: 'yes' }, dto, err: error }, 'line');
-      const text = lines.join('');
-      expect(text).not.toContain('SECRET-VALUE');
-      const [first] = lines.map((l) => JSON.parse(l) as Record<string, Record<string, unknown>>);
-      expect(first.provider).toEqual({ [key]: CENSOR, kept: 'yes' });
-      expect(first.dto).toEqual({ value: 'kept', [key]: CENSOR });
-      // pino's error serializer still sees an Error: type, message and stack survive.
-      expect(first.err).toMatchObject({ type: 'Error', message: 'provider failed', [key]: CENSOR });
-      expect(String(first.err.stack)).toContain('provider failed');
-    },
-  );
+  it.each(SECRET_KEYS)('censors %s one level down in a log object, a class instance and an error', (key) => {
+    const lines: string[] = [];
+    const log = logger(lines);
+    class Dto {
+      constructor(readonly value: string) {}
+    }
+    const dto = Object.assign(new Dto('kept'), { [key]: 'SECRET-VALUE' });
+    const error = Object.assign(new Error('provider failed'), { [key]: 'SECRET-VALUE' });
+    log.warn({ provider: { [key]: 'SECRET-VALUE', kept: 'yes' }, dto, err: error }, 'line');
+    const text = lines.join('');
+    expect(text).not.toContain('SECRET-VALUE');
+    const [first] = lines.map((l) => JSON.parse(l) as Record<string, Record<string, unknown>>);
+    expect(first.provider).toEqual({ [key]: CENSOR, kept: 'yes' });
+    expect(first.dto).toEqual({ value: 'kept', [key]: CENSOR });
+    // pino's error serializer still sees an Error: type, message and stack survive.
+    expect(first.err).toMatchObject({ type: 'Error', message: 'provider failed', [key]: CENSOR });
+    expect(String(first.err.stack)).toContain('provider failed');
+  });
 
   it('keeps the exact paths (headers, an error’s config) and never changes the caller’s objects', () => {
     const lines: string[] = [];

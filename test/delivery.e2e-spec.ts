@@ -6,29 +6,24 @@ import { optOut } from './helpers/delivery-state.js';
 import { queuedJob } from './helpers/queue.js';
 import { OtpCrypto } from '../src/codes/otp.crypto.js';
 import { PrismaService } from '../src/prisma/prisma.service.js';
-import {
-  type DnzFake,
-  type EnoSendFake,
-  providerEnvFor,
-  startDnzFake,
-  startEnoSendFake,
-} from './fakes/index.js';
+import { type DnzAndEnoSend, type DnzFake, type EnoSendFake, startDnzAndEnoSend } from './fakes/index.js';
 
 type Body = Record<string, unknown>;
 
 const TEST_NUMBER = '+233249999001';
 
 describe('delivery: queue, providers, fallback', () => {
+  let fakes: DnzAndEnoSend;
   let dnz: DnzFake;
   let enosend: EnoSendFake;
   let t: TestApp;
 
   beforeAll(async () => {
-    dnz = await startDnzFake();
-    enosend = await startEnoSendFake();
+    fakes = await startDnzAndEnoSend();
+    ({ dnz, enosend } = fakes);
     t = await startApp({
       env: {
-        ...providerEnvFor({ dnz, enosend }, { chain: ['dnz', 'enosend'], timeoutMs: 400, statusPollMs: 400 }),
+        ...fakes.env({ chain: ['dnz', 'enosend'], timeoutMs: 400, statusPollMs: 400 }),
         DELIVERY_RETRIES: '1',
         DELIVERY_RETRY_BASE_MS: '10',
         DELIVERY_CIRCUIT_THRESHOLD: '1000',
@@ -40,8 +35,7 @@ describe('delivery: queue, providers, fallback', () => {
   });
   afterAll(async () => {
     await t.close();
-    await dnz.close();
-    await enosend.close();
+    await fakes?.close();
   });
   beforeEach(async () => {
     dnz.behave('ok');

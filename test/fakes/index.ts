@@ -11,4 +11,5 @@ export * from './enosend.fake.js';
 export * from './sinch.fake.js';
 export * from './meta.fake.js';
 export * from './providers-config.js';
+export * from './dnz-and-enosend.js';
 export * from './spec-helpers.js';

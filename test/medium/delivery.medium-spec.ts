@@ -1,13 +1,7 @@
 import { DeliveryService } from '../../src/delivery/delivery.service.js';
 import { OtpService } from '../../src/otp/otp.service.js';
 import { OtpStatusService } from '../../src/otp/otp-status.service.js';
-import {
-  type DnzFake,
-  type EnoSendFake,
-  providerEnvFor,
-  startDnzFake,
-  startEnoSendFake,
-} from '../fakes/index.js';
+import { type DnzAndEnoSend, type DnzFake, type EnoSendFake, startDnzAndEnoSend } from '../fakes/index.js';
 import { startContext, type TestContext } from '../helpers/context.js';
 import { uniquePhone } from '../helpers/db.js';
 import { queuedPayload } from '../helpers/queue.js';
@@ -23,6 +17,7 @@ const TEST_NUMBER = '+233249999002';
  * so every outcome is awaited, not polled for.
  */
 describe('DeliveryService (medium: real repository, fake providers over HTTP)', () => {
+  let fakes: DnzAndEnoSend;
   let dnz: DnzFake;
   let enosend: EnoSendFake;
   let t: TestContext;
@@ -31,14 +26,11 @@ describe('DeliveryService (medium: real repository, fake providers over HTTP)', 
   let status: OtpStatusService;
 
   beforeAll(async () => {
-    dnz = await startDnzFake();
-    enosend = await startEnoSendFake();
+    fakes = await startDnzAndEnoSend();
+    ({ dnz, enosend } = fakes);
     t = await startContext({
       env: {
-        ...providerEnvFor(
-          { dnz, enosend },
-          { chain: ['dnz', 'enosend'], timeoutMs: 400, statusPollMs: 1000 },
-        ),
+        ...fakes.env({ chain: ['dnz', 'enosend'], timeoutMs: 400, statusPollMs: 1000 }),
         DELIVERY_RETRIES: '1',
         DELIVERY_RETRY_BASE_MS: '10',
         DELIVERY_CIRCUIT_THRESHOLD: '1000',
@@ -53,12 +45,10 @@ describe('DeliveryService (medium: real repository, fake providers over HTTP)', 
   });
   afterAll(async () => {
     await t?.close();
-    await dnz?.close();
-    await enosend?.close();
+    await fakes?.close();
   });
   beforeEach(() => {
-    dnz.reset();
-    enosend.reset();
+    fakes.reset();
   });
 
   /** Issues a code and returns its id and the delivery job's payload, as the queue holds it. */

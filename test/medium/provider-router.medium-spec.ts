@@ -1,13 +1,7 @@
 import { ProviderRouter } from '../../src/delivery/provider-router.js';
 import { ProviderError } from '../../src/providers/provider.error.js';
 import type { WhatsAppProvider } from '../../src/providers/provider.interface.js';
-import {
-  type DnzFake,
-  type EnoSendFake,
-  providerEnvFor,
-  startDnzFake,
-  startEnoSendFake,
-} from '../fakes/index.js';
+import { type DnzAndEnoSend, type DnzFake, startDnzAndEnoSend } from '../fakes/index.js';
 import { startContext, type TestContext } from '../helpers/context.js';
 import { uniquePhone } from '../helpers/db.js';
 
@@ -17,18 +11,18 @@ import { uniquePhone } from '../helpers/db.js';
  */
 describe('ProviderRouter (medium: real providers over HTTP)', () => {
   const OPEN_MS = 400;
+  let fakes: DnzAndEnoSend;
   let dnz: DnzFake;
-  let enosend: EnoSendFake;
   let t: TestContext;
   let router: ProviderRouter;
 
   beforeAll(async () => {
-    dnz = await startDnzFake();
-    enosend = await startEnoSendFake();
+    fakes = await startDnzAndEnoSend();
+    ({ dnz } = fakes);
     t = await startContext({
       env: {
         // Configured order, not the fakes' default order.
-        ...providerEnvFor({ dnz, enosend }, { chain: ['enosend', 'dnz'], timeoutMs: 400 }),
+        ...fakes.env({ chain: ['enosend', 'dnz'], timeoutMs: 400 }),
         DELIVERY_RETRIES: '1',
         DELIVERY_RETRY_BASE_MS: '10',
         DELIVERY_CIRCUIT_THRESHOLD: '2',
@@ -39,12 +33,10 @@ describe('ProviderRouter (medium: real providers over HTTP)', () => {
   });
   afterAll(async () => {
     await t?.close();
-    await dnz?.close();
-    await enosend?.close();
+    await fakes?.close();
   });
   beforeEach(() => {
-    dnz.reset();
-    enosend.reset();
+    fakes.reset();
   });
 
   const provider = (name: string) => router.chain.find((p) => p.name === name) as WhatsAppProvider;

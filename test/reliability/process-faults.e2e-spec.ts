@@ -13,11 +13,11 @@ import {
 } from '../helpers/reliability.js';
 import { waitFor } from '../helpers/wait.js';
 import {
+  type DnzAndEnoSend,
   type DnzFake,
   type EnoSendFake,
   providerEnvFor,
-  startDnzFake,
-  startEnoSendFake,
+  startDnzAndEnoSend,
 } from '../fakes/index.js';
 
 // These tests run the production build (dist/main.bundle.mjs): `npm test` builds before the suites run
@@ -27,6 +27,7 @@ type Body = Record<string, unknown>;
 
 describe('reliability: worker processes that die or are stopped', () => {
   let db: IsolatedDb;
+  let fakes: DnzAndEnoSend;
   let dnz: DnzFake;
   let enosend: EnoSendFake;
   const started: ServiceProcess[] = [];
@@ -34,8 +35,8 @@ describe('reliability: worker processes that die or are stopped', () => {
 
   beforeAll(async () => {
     db = await createIsolatedDb('proc');
-    dnz = await startDnzFake();
-    enosend = await startEnoSendFake();
+    fakes = await startDnzAndEnoSend();
+    ({ dnz, enosend } = fakes);
   }, 30_000);
 
   afterAll(async () => {
@@ -47,8 +48,7 @@ describe('reliability: worker processes that die or are stopped', () => {
     const lines = started.flatMap((svc) => [...svc.stdout, ...svc.stderr]);
     expect(lines.length).toBeGreaterThan(20);
     expect(leaksIn(lines, { phones, codes })).toEqual([]);
-    await dnz?.close();
-    await enosend?.close();
+    await fakes?.close();
     await db?.drop();
   });
 
@@ -110,8 +110,7 @@ describe('reliability: worker processes that die or are stopped', () => {
   });
 
   it('kill -9 with a send in flight and a second provider: released after the lock timeout, the in-doubt attempt goes out through the next provider first', async () => {
-    dnz.reset();
-    enosend.reset();
+    fakes.reset();
     dnz.behave('hang');
     const a = await spawn({
       ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: 30_000 }),
@@ -143,7 +142,7 @@ describe('reliability: worker processes that die or are stopped', () => {
     await waitFor(async () => (await jobOf(id))[0]?.stale, { timeoutMs: 5000, what: 'a stale lock' });
 
     const b = await spawn({
-      ...providerEnvFor({ dnz, enosend }, { chain: ['dnz', 'enosend'], timeoutMs: 1000, statusPollMs: 1500 }),
+      ...fakes.env({ chain: ['dnz', 'enosend'], timeoutMs: 1000, statusPollMs: 1500 }),
       DELIVERY_LOCK_TIMEOUT_SECONDS: '2',
     });
     await waitFor(
@@ -345,8 +344,7 @@ describe('reliability: worker processes that die or are stopped', () => {
   }, 40_000);
 
   it('SIGTERM under load: in-flight requests finish, held jobs finish or are released, exit within 10 s; a second instance finishes the rest', async () => {
-    dnz.reset();
-    enosend.reset();
+    fakes.reset();
     // Each provider call takes 400 ms, so jobs are in the worker's hands when SIGTERM arrives.
     dnz.behave({ delayMs: 400 });
     const env = {

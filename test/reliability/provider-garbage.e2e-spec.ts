@@ -2,13 +2,7 @@ import { startApp, type TestApp } from '../helpers/app.js';
 import { uniquePhone } from '../helpers/db.js';
 import { codeIn, createIsolatedDb, type IsolatedDb, leaksIn, unfinished } from '../helpers/reliability.js';
 import { waitFor } from '../helpers/wait.js';
-import {
-  type DnzFake,
-  type EnoSendFake,
-  providerEnvFor,
-  startDnzFake,
-  startEnoSendFake,
-} from '../fakes/index.js';
+import { type DnzAndEnoSend, type DnzFake, type EnoSendFake, startDnzAndEnoSend } from '../fakes/index.js';
 
 type Body = Record<string, unknown>;
 interface Attempt {
@@ -19,6 +13,7 @@ interface Attempt {
 
 describe('reliability: the first provider answers garbage', () => {
   let db: IsolatedDb;
+  let fakes: DnzAndEnoSend;
   let dnz: DnzFake;
   let enosend: EnoSendFake;
   let t: TestApp;
@@ -26,14 +21,11 @@ describe('reliability: the first provider answers garbage', () => {
 
   beforeAll(async () => {
     db = await createIsolatedDb('garbage');
-    dnz = await startDnzFake();
-    enosend = await startEnoSendFake();
+    fakes = await startDnzAndEnoSend();
+    ({ dnz, enosend } = fakes);
     t = await startApp({
       env: {
-        ...providerEnvFor(
-          { dnz, enosend },
-          { chain: ['dnz', 'enosend'], timeoutMs: 400, statusPollMs: 1500 },
-        ),
+        ...fakes.env({ chain: ['dnz', 'enosend'], timeoutMs: 400, statusPollMs: 1500 }),
         DATABASE_URL: db.url,
         // One try per provider, and a breaker that never opens: each case shows one classification.
         DELIVERY_RETRIES: '0',
@@ -44,8 +36,7 @@ describe('reliability: the first provider answers garbage', () => {
 
   afterAll(async () => {
     await t?.close();
-    await dnz?.close();
-    await enosend?.close();
+    await fakes?.close();
     await db?.drop();
   });
 

@@ -67,6 +67,7 @@ async function measure(services, kinds) {
   const cost = machineCost(m0, m1, own, { rps, elapsedS });
   return {
     rps,
+    // Each replica's load run summarises its own latencies: the slowest replica's p99 is reported.
     p99: Math.max(...runs.map((r) => r.lat.p99)),
     errors: runs.reduce((a, r) => a + r.errors + r.unexpected, 0),
     cpuUsPerReq: ((apiTicks / 100) * 1e6) / Math.max(1, rps * elapsedS),

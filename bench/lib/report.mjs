@@ -289,7 +289,7 @@ function printAndWrite(file, heading, text) {
 /** The --replicas report (the cost model's figures): printed and written to REPLICAS.md. */
 export function writeReplicas(run, runs) {
   const cell = (m) =>
-    `${fmt(m.rps, 0)} req/s, p99 ${fmt(m.p99, 1)} ms; API ${fmt(m.cpuUsPerReq, 0)} µs/req, API + PostgreSQL ${fmt(m.serverAndDbUsPerReq, 0)} µs/req; machine ${fmt(m.machineBusyPct, 0)} % busy${m.errors ? `; ${m.errors} errors` : ''}`;
+    `${fmt(m.rps, 0)} req/s, p99 ${fmt(m.p99, 1)} ms (slowest replica); API ${fmt(m.cpuUsPerReq, 0)} µs/req, API + PostgreSQL ${fmt(m.serverAndDbUsPerReq, 0)} µs/req; machine ${fmt(m.machineBusyPct, 0)} % busy${m.errors ? `; ${m.errors} errors` : ''}`;
   const base = runs[0];
   const tbl = table(
     ['API replicas', 'send', 'verify-wrong', 'scaling (send / verify)'],

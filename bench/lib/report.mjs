@@ -174,7 +174,7 @@ function resultsNotes({ started, migrateMs, build, serverSettings }, results, wo
   return [
     `Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memGb} GB; Node ${machine.node}; ${machine.psql}; server ${machine.server}; ${machine.pgbench}.`,
     `PostgreSQL settings: ${serverSettings}.`,
-    `Load: ${CONNECTIONS} connections, autocannon 8 (programmatic, distinct +23324xxxxxxx phones via setupRequest), load generator in this process, service in another; saturation runs ${SAT_S} s (closed loop), half runs ${HALF_S} s paced evenly at half the measured saturation rate; latency = autocannon's per-request response time; pgbench -c ${CONNECTIONS} -j 2 -T ${PGBENCH_S} -M prepared on a clone of the same migrated database, run before the service starts.`,
+    `Load: ${CONNECTIONS} connections, autocannon 8 (programmatic, distinct +23324xxxxxxx phones via setupRequest), load generator in this process, service in another; saturation runs ${SAT_S} s (closed loop), half runs ${HALF_S} s paced evenly at half the measured saturation rate; latency = autocannon's per-request response time; pgbench -c ${CONNECTIONS} -j 2 -T ${PGBENCH_S} -M prepared with generic plans (as the service's statements get) on a clone of the same migrated database, run before the service starts.`,
     `Service: node dist/main.bundle.mjs, NODE_ENV=production, LOG_LEVEL=warn, default pools (DATABASE_POOL_SIZE 10, DELIVERY_CONCURRENCY 20), provider DNZ → bench/fake-dnz.mjs. ${THROTTLE_NOTE}.`,
     ...(SPLIT
       ? [

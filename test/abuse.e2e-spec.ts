@@ -455,6 +455,34 @@ describe('abuse: consecutive failures (A2, Decision 3, finding 5)', () => {
       await t.close();
     }
   });
+
+  it('a code issued before the lockout and never guessed at is locked too, its right code as well', async () => {
+    // The lookup skips the lockout read for a pending code with no wrong code yet (the common
+    // first try); the attempt statements must still refuse it.
+    const t = await startApp({
+      env: { ...DEFAULTS, OTP_MAX_CONSECUTIVE_FAILURES: '3', OTP_LOCKOUT_SECONDS: '600' },
+    });
+    try {
+      const phone = uniquePhone();
+      const fresh = await send(t, { phone, purpose: 'signup' });
+      const freshCode = await issuedCode(fresh.body.id as string);
+      const guessed = await send(t, { phone, purpose: 'login' });
+      const wrong = wrongOf(await issuedCode(guessed.body.id as string));
+      for (let i = 0; i < 3; i++) await verify(t, { phone, purpose: 'login', code: wrong });
+      // The guessed code gone (as retention deletes codes): only the guard row holds the lockout,
+      // so no other code's failures send the fresh code's attempt down the full statement.
+      await withDb((db) => db.query(`DELETE FROM one_time_codes WHERE id = $1`, [guessed.body.id]));
+      for (const code of [freshCode, wrongOf(freshCode)]) {
+        expectRefused(await verify(t, { phone, purpose: 'signup', code }), 'too_many_failures');
+      }
+      await withDb(async (db) => {
+        const row = await db.query(`SELECT attempts FROM one_time_codes WHERE id = $1`, [fresh.body.id]);
+        expect(row.rows[0].attempts).toBe(0);
+      });
+    } finally {
+      await t.close();
+    }
+  });
 });
 
 describe('abuse: per-phone limits survive floods, restarts and replicas without Redis (finding 1)', () => {

@@ -89,15 +89,21 @@ export const SEND_WINDOW = {
 
 /**
  * $1 phone, $2 purpose, $3 client. Always one row: the client's newest code for phone + purpose
- * (null columns when there is none) and the (client, phone)'s lockout. The verify limit's window is
- * not read here: the attempt statement checks it (for a right code too), and VERIFY_LIMITS reads it
- * only after a refusal, for Retry-After.
+ * (null columns when there is none) and, unless that code is pending with no wrong code yet, the
+ * (client, phone)'s lockout. The lockout read is an early refusal only: the attempt statements
+ * check the guard row themselves and VERIFY_LIMITS reads it after any refusal, so skipping it for
+ * the common first try (a fresh code) changes no answer. A lockout arms on wrong codes and stops
+ * sends, so the codes a locked (client, phone) is guessed at hold failures and keep the early
+ * refusal. The verify limit's window is not read here: the attempt statement checks it (for a
+ * right code too), and VERIFY_LIMITS reads it only after a refusal, for Retry-After.
  */
 export const FIND_NEWEST = {
-  name: 'otp_find_newest_v4',
+  name: 'otp_find_newest_v5',
   text: `
     SELECT ${VERIFY_COLUMNS},
-           (SELECT g.locked_until FROM verify_guards AS g WHERE g.client = $3 AND g.phone = $1) AS "lockedUntil"
+           CASE WHEN c.id IS NULL OR c.status <> 'pending' OR cardinality(c.failed_at) > 0 THEN
+             (SELECT g.locked_until FROM verify_guards AS g WHERE g.client = $3 AND g.phone = $1)
+           END AS "lockedUntil"
     FROM (SELECT 1) AS one
     LEFT JOIN LATERAL (
       SELECT * FROM one_time_codes WHERE phone = $1 AND client = $3 AND purpose = $2 ORDER BY created_at DESC LIMIT 1
@@ -126,10 +132,12 @@ export const VERIFY_LIMITS = {
  * failures are all on this row and its row lock serialises every attempt that could change them
  * (PostgreSQL re-checks the quals on the row's latest version); and only when nothing needs writing
  * beyond it: a wrong code stays under the cap, a right code has no failure to reset. Otherwise it
- * changes nothing and returns no row, and RECORD_ATTEMPT decides. Params $1-$8 of RECORD_ATTEMPT.
+ * changes nothing and returns no row, and RECORD_ATTEMPT decides. The window's count is read only
+ * when the code holds as many wrong codes as the limit (fewer in all are fewer in the window).
+ * Params $1-$8 of RECORD_ATTEMPT.
  */
 export const RECORD_ATTEMPT_FAST = {
-  name: 'otp_record_attempt_fast',
+  name: 'otp_record_attempt_fast_v2',
   text: `
     UPDATE one_time_codes AS t SET
       attempts = t.attempts + 1,
@@ -141,7 +149,8 @@ export const RECORD_ATTEMPT_FAST = {
     WHERE t.id = $1::uuid AND t.status = 'pending' AND t.attempts < t.max_attempts AND t.expires_at > $3::timestamptz
       AND t.phone = $5 AND t.client = $4
       AND CASE WHEN $2::boolean THEN cardinality(t.failed_at) = 0 ELSE cardinality(t.failed_at) + 1 < $8::int END
-      AND ($7::int = 0 OR (SELECT count(*) FROM unnest(t.failed_at) AS f WHERE f > $6::timestamptz) < $7::int)
+      AND ($7::int = 0 OR cardinality(t.failed_at) < $7::int
+           OR (SELECT count(*) FROM unnest(t.failed_at) AS f WHERE f > $6::timestamptz) < $7::int)
       AND NOT EXISTS (SELECT 1 FROM verify_guards AS g WHERE g.client = $4 AND g.phone = $5)
       AND NOT EXISTS (
         SELECT 1 FROM one_time_codes AS o

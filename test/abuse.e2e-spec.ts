@@ -457,8 +457,8 @@ describe('abuse: consecutive failures (A2, Decision 3, finding 5)', () => {
   });
 
   it('a code issued before the lockout and never guessed at is locked too, its right code as well', async () => {
-    // The lookup skips the lockout read for a pending code with no wrong code yet (the common
-    // first try); the attempt statements must still refuse it.
+    // A code with no wrong code of its own, and (below) no other code's failures left to count:
+    // only the guard row holds the lockout.
     const t = await startApp({
       env: { ...DEFAULTS, OTP_MAX_CONSECUTIVE_FAILURES: '3', OTP_LOCKOUT_SECONDS: '600' },
     });

@@ -1,7 +1,7 @@
 -- The verify's database work, as OtpService.check() → PrismaOtpRepository issues it
 -- (src/otp/prisma-otp.repository.ts, statements FIND_NEWEST and RECORD_ATTEMPT_FAST of
--- src/otp/otp.statements.ts): findNewest (the client's newest code for phone + purpose and, unless
--- it is pending with no wrong code yet, the (client, phone)'s lockout), then recordAttempt's fast path (one conditional UPDATE … RETURNING:
+-- src/otp/otp.statements.ts): findNewest (the client's newest code for phone + purpose and the
+-- (client, phone)'s lockout), then recordAttempt's fast path (one conditional UPDATE … RETURNING:
 -- no guard row, no other code of the (client, phone) with a failure or able to take one, under the
 -- cap and the window; a wrong code's time appended to its failed_at), each its own autocommit
 -- statement: two round trips, like the service. Every guess here takes the fast path (one code per
@@ -16,9 +16,7 @@
 \set maxfail 20
 SELECT c.id AS code_id, c.phone, c.purpose, c.code_hash AS "codeHash", c.hash_key_id AS "hashKeyId", c.status,
        c.attempts, c.max_attempts AS "maxAttempts", c.expires_at AS "expiresAt",
-       CASE WHEN c.id IS NULL OR c.status <> 'pending' OR cardinality(c.failed_at) > 0 THEN
-         (SELECT locked_until FROM verify_guards WHERE client = 'bench' AND phone = '+23324' || lpad((:n)::text, 7, '0'))
-       END AS "lockedUntil"
+       (SELECT locked_until FROM verify_guards WHERE client = 'bench' AND phone = '+23324' || lpad((:n)::text, 7, '0')) AS "lockedUntil"
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
   SELECT * FROM one_time_codes

@@ -89,21 +89,15 @@ export const SEND_WINDOW = {
 
 /**
  * $1 phone, $2 purpose, $3 client. Always one row: the client's newest code for phone + purpose
- * (null columns when there is none) and, unless that code is pending with no wrong code yet, the
- * (client, phone)'s lockout. The lockout read is an early refusal only: the attempt statements
- * check the guard row themselves and VERIFY_LIMITS reads it after any refusal, so skipping it for
- * the common first try (a fresh code) changes no answer. A lockout arms on wrong codes and stops
- * sends, so the codes a locked (client, phone) is guessed at hold failures and keep the early
- * refusal. The verify limit's window is not read here: the attempt statement checks it (for a
- * right code too), and VERIFY_LIMITS reads it only after a refusal, for Retry-After.
+ * (null columns when there is none) and the (client, phone)'s lockout. The verify limit's window is
+ * not read here: the attempt statement checks it (for a right code too), and VERIFY_LIMITS reads it
+ * only after a refusal, for Retry-After.
  */
 export const FIND_NEWEST = {
-  name: 'otp_find_newest_v5',
+  name: 'otp_find_newest_v4',
   text: `
     SELECT ${VERIFY_COLUMNS},
-           CASE WHEN c.id IS NULL OR c.status <> 'pending' OR cardinality(c.failed_at) > 0 THEN
-             (SELECT g.locked_until FROM verify_guards AS g WHERE g.client = $3 AND g.phone = $1)
-           END AS "lockedUntil"
+           (SELECT g.locked_until FROM verify_guards AS g WHERE g.client = $3 AND g.phone = $1) AS "lockedUntil"
     FROM (SELECT 1) AS one
     LEFT JOIN LATERAL (
       SELECT * FROM one_time_codes WHERE phone = $1 AND client = $3 AND purpose = $2 ORDER BY created_at DESC LIMIT 1

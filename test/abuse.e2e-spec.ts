@@ -456,6 +456,42 @@ describe('abuse: consecutive failures (A2, Decision 3, finding 5)', () => {
     }
   });
 
+  it('parallel wrong codes on a (client, phone) with a guard row count exactly up to the cap, with no deadlock (no 5xx)', async () => {
+    // A guard row outlives a reset (a right code after a wrong one). Every attempt then takes the
+    // full statement; with its guard read FOR SHARE, two of them deadlocked (the code row against
+    // the guard upsert) and PostgreSQL aborted one: a 500 after deadlock_timeout.
+    const t = await startApp({
+      env: { ...DEFAULTS, OTP_MAX_CONSECUTIVE_FAILURES: '3', OTP_LOCKOUT_SECONDS: '600' },
+    });
+    try {
+      const phones = Array.from({ length: 6 }, () => uniquePhone());
+      const wrong: Record<string, string> = {};
+      for (const phone of phones) {
+        const first = await send(t, { phone });
+        const firstCode = await issuedCode(first.body.id as string);
+        expect((await verify(t, { phone, code: wrongOf(firstCode) })).status).toBe(400);
+        expect((await verify(t, { phone, code: firstCode })).status).toBe(200);
+      }
+      t.clock.advance(2 * MINUTE_MS);
+      for (const phone of phones) {
+        const second = await send(t, { phone });
+        wrong[phone] = wrongOf(await issuedCode(second.body.id as string));
+      }
+      // 16 parallel wrong codes per phone, all six phones at once.
+      const results = await Promise.all(
+        phones.map((phone) =>
+          Promise.all(Array.from({ length: 16 }, () => verify(t, { phone, code: wrong[phone] }))),
+        ),
+      );
+      for (const perPhone of results) {
+        expect(perPhone.map((r) => r.status).sort()).toEqual([...Array(3).fill(400), ...Array(13).fill(429)]);
+        for (const r of perPhone.filter((x) => x.status === 429)) expectRefused(r, 'too_many_failures');
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a code issued before the lockout and never guessed at is locked too, its right code as well', async () => {
     // A code with no wrong code of its own, and (below) no other code's failures left to count:
     // only the guard row holds the lockout.

@@ -168,7 +168,10 @@ export const RECORD_ATTEMPT_FAST = {
  *     serialises parallel attempts on the target, whose quals PostgreSQL re-checks on its latest
  *     version (so its own failed_at there is always the latest).
  *  3. `g`: the (client, phone)'s guard, latest version: consecutive failures folded up to
- *     counted_until, and a lockout.
+ *     counted_until, and a lockout. Locked FOR UPDATE, not FOR SHARE: two attempts that each held
+ *     it shared, one then waiting on the code row the other updates while the other's `guard`
+ *     upsert waited on the first's share lock, deadlocked (a third of 360 parallel wrong codes,
+ *     each a 500 after deadlock_timeout); exclusive, the second waits before touching the code.
  *  4. `pre`: the other codes' wrong codes in the window and after counted_until.
  *  5. `updated`: counts the attempt (a wrong code's time into failed_at; a right code marks the code
  *     verified) only while the code can take a try, no lockout runs, the window has room, and, for
@@ -182,7 +185,7 @@ export const RECORD_ATTEMPT_FAST = {
  * itself limited per phone (docs/threat-model.md).
  */
 export const RECORD_ATTEMPT = {
-  name: 'otp_record_attempt_v4',
+  name: 'otp_record_attempt_v5',
   text: `
     WITH codes AS (
       SELECT id, status, attempts, max_attempts, expires_at, failed_at FROM one_time_codes
@@ -197,7 +200,7 @@ export const RECORD_ATTEMPT = {
       ORDER BY c.id FOR UPDATE
     ), g AS (
       SELECT consecutive_failures, coalesce(counted_until, '-infinity') AS since, locked_until
-      FROM verify_guards WHERE client = $4 AND phone = $5 FOR SHARE
+      FROM verify_guards WHERE client = $4 AND phone = $5 FOR UPDATE
     ), others AS (
       SELECT f FROM live, unnest(live.failed_at) AS f WHERE live.id <> $1::uuid
       UNION ALL

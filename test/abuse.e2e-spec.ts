@@ -395,6 +395,9 @@ describe('abuse: rolling windows (finding 5)', () => {
 });
 
 describe('abuse: consecutive failures (A2, Decision 3, finding 5)', () => {
+  /** A lockout after 3 consecutive failures, for 10 minutes. */
+  const LOCKOUT_AT_3 = { ...DEFAULTS, OTP_MAX_CONSECUTIVE_FAILURES: '3', OTP_LOCKOUT_SECONDS: '600' };
+
   it('locks the (client, phone) after OTP_MAX_CONSECUTIVE_FAILURES across several codes; each later failure re-arms it; a success resets', async () => {
     const t = await startApp({
       env: {
@@ -460,9 +463,7 @@ describe('abuse: consecutive failures (A2, Decision 3, finding 5)', () => {
     // A guard row outlives a reset (a right code after a wrong one). Every attempt then takes the
     // full statement; with its guard read FOR SHARE, two of them deadlocked (the code row against
     // the guard upsert) and PostgreSQL aborted one: a 500 after deadlock_timeout.
-    const t = await startApp({
-      env: { ...DEFAULTS, OTP_MAX_CONSECUTIVE_FAILURES: '3', OTP_LOCKOUT_SECONDS: '600' },
-    });
+    const t = await startApp({ env: LOCKOUT_AT_3 });
     try {
       const phones = Array.from({ length: 6 }, () => uniquePhone());
       const wrong: Record<string, string> = {};
@@ -495,9 +496,7 @@ describe('abuse: consecutive failures (A2, Decision 3, finding 5)', () => {
   it('a code issued before the lockout and never guessed at is locked too, its right code as well', async () => {
     // A code with no wrong code of its own, and (below) no other code's failures left to count:
     // only the guard row holds the lockout.
-    const t = await startApp({
-      env: { ...DEFAULTS, OTP_MAX_CONSECUTIVE_FAILURES: '3', OTP_LOCKOUT_SECONDS: '600' },
-    });
+    const t = await startApp({ env: LOCKOUT_AT_3 });
     try {
       const phone = uniquePhone();
       const fresh = await send(t, { phone, purpose: 'signup' });

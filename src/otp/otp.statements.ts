@@ -172,6 +172,9 @@ export const RECORD_ATTEMPT_FAST = {
  *     it shared, one then waiting on the code row the other updates while the other's `guard`
  *     upsert waited on the first's share lock, deadlocked (a third of 360 parallel wrong codes,
  *     each a 500 after deadlock_timeout); exclusive, the second waits before touching the code.
+ *     Two attempts that disagree on `contended` (another code issued or expiring between their
+ *     snapshots) still take the two locks in opposite orders, codes first or guard first; that
+ *     narrow window deadlocked under FOR SHARE too.
  *  4. `pre`: the other codes' wrong codes in the window and after counted_until.
  *  5. `updated`: counts the attempt (a wrong code's time into failed_at; a right code marks the code
  *     verified) only while the code can take a try, no lockout runs, the window has room, and, for

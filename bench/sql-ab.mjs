@@ -9,11 +9,12 @@
 //
 // Order per pair: base, head, head, base, … (so a drift in the machine's speed falls on both).
 // Prints each run's tps and, per script, the medians and head ÷ base. Nothing is written.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { seedPgbenchVerifyRows } from './lib/databases.mjs';
 import { cleanup, databases, installExitHandlers } from './lib/lifecycle.mjs';
+import { readProc } from './lib/machine.mjs';
 import { pgbench } from './lib/pgbench.mjs';
 import { PG_URL, PGBENCH_S, ROOT } from './lib/settings.mjs';
 import { psql, sh } from './lib/shell.mjs';
@@ -44,22 +45,23 @@ const git = (...args) => sh('git', args, { label: `git ${args[0]}` }).out;
 const tag = `otp_sqlab_${process.pid}`;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sql-ab-'));
 
-/** A database with the base revision's migrations (plain SQL, applied in order) and graphile-worker's schema. */
-function baseTemplate() {
-  const db = `${tag}_base`;
+/** An empty database, dropped on the way out. */
+function createDatabase(suffix) {
+  const db = `${tag}_${suffix}`;
   psql('postgres', `CREATE DATABASE "${db}"`);
   databases.push(db);
+  return db;
+}
+
+/** A database with the base revision's migrations (plain SQL, applied in order) and graphile-worker's schema. */
+function baseTemplate() {
+  const db = createDatabase('base');
   const migrations = git('ls-tree', '--name-only', `${BASE}:prisma/migrations`)
     .split('\n')
     .filter((m) => /^\d+_/.test(m))
     .sort();
-  for (const m of migrations) {
-    const file = path.join(dir, `${m}.sql`);
-    writeFileSync(file, git('show', `${BASE}:prisma/migrations/${m}/migration.sql`));
-    sh('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-qf', file], {
-      label: `base migration ${m}`,
-    });
-  }
+  // Each file in one psql -c, as Prisma applies a migration (one transaction).
+  for (const m of migrations) psql(db, git('show', `${BASE}:prisma/migrations/${m}/migration.sql`));
   sh('npx', ['graphile-worker', '--schema-only'], {
     env: { ...process.env, DATABASE_URL: PG_URL(db) },
     label: 'graphile-worker --schema-only',
@@ -69,9 +71,7 @@ function baseTemplate() {
 
 /** A database migrated by the working tree's own command. */
 function headTemplate() {
-  const db = `${tag}_head`;
-  psql('postgres', `CREATE DATABASE "${db}"`);
-  databases.push(db);
+  const db = createDatabase('head');
   sh('npm', ['run', '--silent', 'db:migrate'], {
     env: { ...process.env, DATABASE_URL: PG_URL(db) },
     label: 'npm run db:migrate',
@@ -85,7 +85,7 @@ const sides = {
   head,
 };
 if (!BASE_DIR) {
-  sh('mkdir', ['-p', sides.base.dir]);
+  mkdirSync(sides.base.dir);
   for (const s of SCRIPTS)
     writeFileSync(path.join(sides.base.dir, `${s}.sql`), git('show', `${BASE}:bench/pgbench/${s}.sql`));
 }
@@ -101,10 +101,8 @@ const postmaster = readFileSync(
   path.join(psql('postgres', 'SHOW data_directory'), 'postmaster.pid'),
   'utf8',
 ).split('\n')[0];
-const childrenCpu = () => {
-  const f = readFileSync(`/proc/${postmaster}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[13]) + Number(f[14])) / 100; // cutime + cstime (fields 16, 17), in USER_HZ
-};
+const childrenCpuS = () => readProc(postmaster).childrenCpuTicks / 100; // USER_HZ
+const walBytes = () => Number(psql('postgres', 'SELECT wal_bytes FROM pg_stat_wal'));
 
 /** One pgbench run on a fresh copy of the side's seeded template: its tps and PostgreSQL's CPU µs per transaction. */
 async function run(name, script) {
@@ -112,19 +110,18 @@ async function run(name, script) {
   psql('postgres', `DROP DATABASE IF EXISTS "${db}"`);
   psql('postgres', `CREATE DATABASE "${db}" TEMPLATE "${sides[name].template}"`);
   psql(db, 'CHECKPOINT');
-  const wal = () => psql('postgres', 'SELECT wal_bytes FROM pg_stat_wal');
-  const cpu0 = childrenCpu();
-  const wal0 = wal();
+  const cpu0 = childrenCpuS();
+  const wal0 = walBytes();
   const r = pgbench(`${script} ${name}`, [path.join(sides[name].dir, `${script}.sql`)], db);
   await sleep(500); // the backends exit and are reaped
-  const cpuUs = ((childrenCpu() - cpu0) * 1e6) / r.transactions;
-  const walBytes = (Number(wal()) - Number(wal0)) / r.transactions;
+  const cpuUs = ((childrenCpuS() - cpu0) * 1e6) / r.transactions;
+  const walPerTxn = (walBytes() - wal0) / r.transactions;
   psql('postgres', `DROP DATABASE "${db}"`);
   if (r.failed || r.aborted || !Number.isFinite(r.tps)) throw new Error(`${script} ${name}: pgbench failed`);
   log(
-    `${script} ${name}: ${fmt(r.tps, 0)} tps, ${fmt(cpuUs, 0)} µs PostgreSQL CPU and ${fmt(walBytes, 0)} WAL bytes per transaction`,
+    `${script} ${name}: ${fmt(r.tps, 0)} tps, ${fmt(cpuUs, 0)} µs PostgreSQL CPU and ${fmt(walPerTxn, 0)} WAL bytes per transaction`,
   );
-  return { tps: r.tps, cpuUs, walBytes };
+  return { tps: r.tps, cpuUs, walBytes: walPerTxn };
 }
 
 const median = (xs) => {

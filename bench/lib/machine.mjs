@@ -45,7 +45,12 @@ export function readProc(pid) {
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { rssMb: rssKb / 1024, cpuTicks: Number(f[11]) + Number(f[12]) };
+    // utime + stime, and cutime + cstime: the CPU of its children that exited and were reaped
+    return {
+      rssMb: rssKb / 1024,
+      cpuTicks: Number(f[11]) + Number(f[12]),
+      childrenCpuTicks: Number(f[13]) + Number(f[14]),
+    };
   } catch {
     return undefined;
   }

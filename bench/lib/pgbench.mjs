@@ -17,7 +17,8 @@ export function pgbench(label, scripts, db = DB_PG) {
     ...scripts.flatMap((s) => ['-f', path.resolve(ROOT, 'bench', 'pgbench', s)]),
     db,
   ];
-  log(`pgbench ${label}: PGOPTIONS='${GENERIC_PLANS}' pgbench ${args.join(' ')}`);
+  const command = `PGOPTIONS='${GENERIC_PLANS}' pgbench ${args.join(' ')}`;
+  log(`pgbench ${label}: ${command}`);
   // Generic plans, as the service's named statements get (pg_prepared_statements after a few runs:
   // generic_plans grows, custom_plans stays at 5). With plan_cache_mode=auto, pgbench's own forms of
   // the statements may keep custom plans instead, and then pay the planner on every transaction
@@ -36,7 +37,7 @@ export function pgbench(label, scripts, db = DB_PG) {
     latency,
     failed,
     aborted,
-    command: `PGOPTIONS='${GENERIC_PLANS}' pgbench ${args.join(' ')}`,
+    command,
   };
 }
 

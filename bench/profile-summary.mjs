@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // Summarises a V8 .cpuprofile (node --cpu-prof): where the time goes, by package and by concern.
-//   node bench/profile-summary.mjs <file.cpuprofile> [--top 25]
+//   node bench/profile-summary.mjs <file.cpuprofile> [--top 25] [--from-ms N] [--to-ms N] [--us-per-req N]
+// --from-ms/--to-ms: only the samples between these times since the profile's start (a phase,
+// without start-up and warm-up).
+// --us-per-req: the process's measured CPU per request under the profiled load; adds the self time
+// of each concern in µs per request (the profile's shares of it), system-call writes apart.
 // Self time: the sample's leaf frame. Inclusive ("under"): every sample with a frame of that
 // concern anywhere on its stack, counted once per concern (so concerns overlap and need not sum
 // to 100 %). Percentages are of the non-idle samples.
@@ -13,6 +17,15 @@ if (!file) {
 }
 const topIdx = process.argv.indexOf('--top');
 const TOP = topIdx > 0 ? Number(process.argv[topIdx + 1]) : 25;
+const option = (name) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : undefined;
+};
+const FROM_MS = option('from-ms') ?? 0;
+const TO_MS = option('to-ms') ?? Infinity;
+const US_PER_REQ = option('us-per-req');
+/** Native leaf frames that are a write system call (to a socket or a file). */
+const WRITE_CALLS = new Set(['writev', 'writeUtf8String', 'writeString', 'writeBuffer', 'writeLatin1String']);
 const profile = JSON.parse(readFileSync(file, 'utf8'));
 
 /** node_modules/<pkg>, dist/<dir>, node:<module>, or a V8 pseudo-frame. */
@@ -91,8 +104,12 @@ function stackInfo(id) {
 }
 
 const deltas = profile.timeDeltas ?? [];
+const selfPerReq = new Map();
+let at = 0; // ms since the profile's start
 profile.samples.forEach((id, i) => {
   const dt = (deltas[i + 1] ?? deltas[i] ?? 0) / 1000; // ms attributed to this sample
+  at += (deltas[i] ?? 0) / 1000;
+  if (at < FROM_MS || at > TO_MS) return;
   const node = byId.get(id);
   const f = node.callFrame;
   if (f.functionName === '(idle)') {
@@ -102,6 +119,11 @@ profile.samples.forEach((id, i) => {
   total += dt;
   const pkg = packageOf(f);
   selfByPkg.set(pkg, (selfByPkg.get(pkg) ?? 0) + dt);
+  const perReq =
+    WRITE_CALLS.has(f.functionName) && !f.url
+      ? 'system calls: writes (sockets, log lines)'
+      : (concernOf(pkg) ?? `other: ${pkg}`);
+  selfPerReq.set(perReq, (selfPerReq.get(perReq) ?? 0) + dt);
   const fn = `${f.functionName || '(anonymous)'} ${pkg}${f.url ? `:${f.lineNumber + 1}` : ''}`;
   selfByFn.set(fn, (selfByFn.get(fn) ?? 0) + dt);
   const info = stackInfo(id);
@@ -112,7 +134,7 @@ profile.samples.forEach((id, i) => {
 const pct = (ms) => `${((100 * ms) / total).toFixed(1).padStart(5)} %`;
 const sorted = (m) => [...m.entries()].sort((a, b) => b[1] - a[1]);
 const out = [];
-out.push(`profile ${file}`);
+out.push(`profile ${file}${FROM_MS || TO_MS < Infinity ? ` (${FROM_MS}–${TO_MS} ms)` : ''}`);
 out.push(
   `busy ${(total / 1000).toFixed(2)} s, idle ${(idle / 1000).toFixed(2)} s (${((100 * total) / (total + idle)).toFixed(0)} % of the main thread busy)`,
 );
@@ -131,4 +153,13 @@ out.push('', `Self time by function (top ${TOP})`);
 for (const [f, ms] of sorted(selfByFn).slice(0, TOP)) out.push(`  ${pct(ms)}  ${f}`);
 out.push('', `Inclusive time by function (top ${TOP}, JS frames)`);
 for (const [f, ms] of sorted(underFn).slice(0, TOP)) out.push(`  ${pct(ms)}  ${f}`);
+if (US_PER_REQ) {
+  out.push(
+    '',
+    `Self time per request (µs; ${US_PER_REQ} µs of CPU per request measured, shared out as the samples are)`,
+  );
+  for (const [c, ms] of sorted(selfPerReq).slice(0, TOP)) {
+    out.push(`  ${((US_PER_REQ * ms) / total).toFixed(0).padStart(5)} µs  ${c}`);
+  }
+}
 process.stdout.write(`${out.join('\n')}\n`);

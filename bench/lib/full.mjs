@@ -7,7 +7,7 @@ import { load } from './load.mjs';
 import { logPgbench, pgbench } from './pgbench.mjs';
 import { startFake, startService, stopService } from './processes.mjs';
 import { scenario } from './scenarios.mjs';
-import { PROFILE, PROFILE_SCENARIO, SPLIT, WARMUP_S } from './settings.mjs';
+import { DB, PROFILE, PROFILE_SCENARIO, SPLIT, WARMUP_S } from './settings.mjs';
 import { fmt, log } from './util.mjs';
 
 export async function runFull() {
@@ -56,8 +56,12 @@ async function profiledScenario(ctx) {
     'verify-right': [['verify-right'], { needsRight: 1 }],
     'verify-wrong': [['verify-wrong'], { needsWrong: 1 }],
     mixed: [['send', 'verify-right'], { needsRight: 0.5 }],
+    // Wrong guesses at seeded pending codes, as --ceiling's verify-wrong: needs no codes from the
+    // provider, so it profiles the API alone too (BENCH_SERVICE_ENV='{"DELIVERY_WORKER_ENABLED":"false"}').
+    'verify-seeded': [['verify-seeded'], {}],
   }[PROFILE_SCENARIO];
   if (!options) throw new Error(`--profile=${PROFILE_SCENARIO}: no such scenario`);
+  if (PROFILE_SCENARIO === 'verify-seeded') seedPgbenchVerifyRows(DB);
   return { [PROFILE_SCENARIO]: await scenario(ctx, PROFILE_SCENARIO, ...options) };
 }
 

@@ -142,6 +142,7 @@ export async function startService(
   return {
     child,
     port,
+    spawnedAt: t0,
     readyMs,
     rss,
     idleRssMb: idle?.rssMb ?? 0,

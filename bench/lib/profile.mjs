@@ -5,15 +5,26 @@ import path from 'node:path';
 import { OUT, ROOT } from './settings.mjs';
 import { log } from './util.mjs';
 
-/** Prints the summary of the newest profile in `profDir`; writes it with the report `text` to .out/profile-summary.txt. */
-export function summariseProfile(profDir, text) {
+/**
+ * Prints the summary of the newest profile in `profDir`; writes it with the report `text` to
+ * .out/profile-summary.txt. `phase` ({ window: [fromMs, toMs] since spawn, usPerReq }) limits it
+ * to one phase's samples and shares that phase's CPU per request out over them.
+ */
+export function summariseProfile(profDir, text, phase) {
   const profiles = readdirSync(profDir)
     .filter((f) => f.endsWith('.cpuprofile'))
     .map((f) => path.join(profDir, f))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
   if (!profiles[0]) throw new Error('no .cpuprofile written (did the service exit cleanly?)');
   log(`\nprofile: ${profiles[0]}`);
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'profile-summary.mjs'), profiles[0]], {
+  const phaseArgs = phase
+    ? [
+        ...['--from-ms', String(Math.round(phase.window[0])), '--to-ms', String(Math.round(phase.window[1]))],
+        ...['--us-per-req', String(Math.round(phase.usPerReq))],
+      ]
+    : [];
+  const script = path.join(ROOT, 'bench', 'profile-summary.mjs');
+  const r = spawnSync(process.execPath, [script, profiles[0], ...phaseArgs], {
     encoding: 'utf8',
     timeout: 60_000,
   });

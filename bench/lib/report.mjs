@@ -14,6 +14,7 @@ import {
   OUT,
   PGBENCH_S,
   PROFILE,
+  PROFILE_SCENARIO,
   ROOT,
   SAT_S,
   SPLIT,
@@ -71,7 +72,16 @@ export function writeResults(run, { pg, svc, results, peakRss, workerPeakRss }) 
   process.stdout.write(text);
 
   if (PROFILE) {
-    summariseProfile(svc.profDir, text);
+    // The saturation phase's samples, in µs per request of the service's measured CPU.
+    const sat = results[PROFILE_SCENARIO]?.sat;
+    summariseProfile(
+      svc.profDir,
+      text,
+      sat && {
+        window: sat.window,
+        usPerReq: ((sat.serviceCpuPct / 100) * 1e6) / Math.max(1e-9, sat.rps),
+      },
+    );
   } else {
     const raw = { startedAt, machine, pg, results, readyMs: svc.readyMs, idleRssMb: svc.idleRssMb, peakRss };
     const strip = (k, v) => (k === 'latencies' || k === 'lags' ? undefined : v);

@@ -2,6 +2,7 @@
 // at a light load, with the service's RSS, CPU and heap and the machine's idle share per phase,
 // and acceptance → provider delivery times for sends.
 import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { accepted, delivered, rightPool, syncDeliveries } from './codes.mjs';
 import { settleQueue } from './databases.mjs';
 import { load, summarise } from './load.mjs';
@@ -68,10 +69,13 @@ async function measurePhase(
   svc.rss.phasePeak = 0;
   const idle = await machineIdle(500);
   log(`${name} @ ${label}${rate ? ` (${rate.toFixed(0)} req/s paced)` : ''}, ${durationS} s …`);
+  const startedAt = performance.now();
   const r = Object.assign(
     r0,
     await load({ port: svc.port, kinds, durationS, rate, instantProvider, ...extra }),
   );
+  // The phase's span in the service's life (ms since spawn): --profile summarises the saturation phase's samples.
+  r.window = [startedAt - svc.spawnedAt, performance.now() - svc.spawnedAt];
   const cpu1 = readProc(svc.child.pid)?.cpuTicks ?? 0;
   r.peakRssMb = svc.rss.phasePeak;
   r.heap = await heapOf(svc.port);

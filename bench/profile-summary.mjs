@@ -3,8 +3,8 @@
 //   node bench/profile-summary.mjs <file.cpuprofile> [--top 25] [--from-ms N] [--to-ms N] [--us-per-req N]
 // --from-ms/--to-ms: only the samples between these times since the profile's start (a phase,
 // without start-up and warm-up).
-// --us-per-req: the process's measured CPU per request under the profiled load; adds the self time
-// of each concern in µs per request (the profile's shares of it), system-call writes apart.
+// --us-per-req: the process's measured CPU per request under the profiled load; adds each concern's
+// self time in µs per request (its share of that CPU). Write system calls are a concern of their own.
 // Self time: the sample's leaf frame. Inclusive ("under"): every sample with a frame of that
 // concern anywhere on its stack, counted once per concern (so concerns overlap and need not sum
 // to 100 %). Percentages are of the non-idle samples.
@@ -15,12 +15,11 @@ if (!file) {
   process.stderr.write('usage: node bench/profile-summary.mjs <file.cpuprofile> [--top N]\n');
   process.exit(2);
 }
-const topIdx = process.argv.indexOf('--top');
-const TOP = topIdx > 0 ? Number(process.argv[topIdx + 1]) : 25;
 const option = (name) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : undefined;
 };
+const TOP = option('top') ?? 25;
 const FROM_MS = option('from-ms') ?? 0;
 const TO_MS = option('to-ms') ?? Infinity;
 const US_PER_REQ = option('us-per-req');
@@ -104,7 +103,7 @@ function stackInfo(id) {
 }
 
 const deltas = profile.timeDeltas ?? [];
-const selfPerReq = new Map();
+const selfConcern = new Map();
 let at = 0; // ms since the profile's start
 profile.samples.forEach((id, i) => {
   const dt = (deltas[i + 1] ?? deltas[i] ?? 0) / 1000; // ms attributed to this sample
@@ -119,11 +118,11 @@ profile.samples.forEach((id, i) => {
   total += dt;
   const pkg = packageOf(f);
   selfByPkg.set(pkg, (selfByPkg.get(pkg) ?? 0) + dt);
-  const perReq =
+  const concern =
     WRITE_CALLS.has(f.functionName) && !f.url
       ? 'system calls: writes (sockets, log lines)'
       : (concernOf(pkg) ?? `other: ${pkg}`);
-  selfPerReq.set(perReq, (selfPerReq.get(perReq) ?? 0) + dt);
+  selfConcern.set(concern, (selfConcern.get(concern) ?? 0) + dt);
   const fn = `${f.functionName || '(anonymous)'} ${pkg}${f.url ? `:${f.lineNumber + 1}` : ''}`;
   selfByFn.set(fn, (selfByFn.get(fn) ?? 0) + dt);
   const info = stackInfo(id);
@@ -140,26 +139,17 @@ out.push(
 );
 out.push('', 'Concern (inclusive: samples with such a frame anywhere on the stack)');
 for (const [c, ms] of sorted(underConcern)) out.push(`  ${pct(ms)}  ${c}`);
-out.push('', 'Self time by concern (leaf frame)');
-const selfConcern = new Map();
-for (const [pkg, ms] of selfByPkg) {
-  const c = concernOf(pkg) ?? `other: ${pkg}`;
-  selfConcern.set(c, (selfConcern.get(c) ?? 0) + ms);
-}
-for (const [c, ms] of sorted(selfConcern).slice(0, TOP)) out.push(`  ${pct(ms)}  ${c}`);
+out.push(
+  '',
+  `Self time by concern (leaf frame${US_PER_REQ ? `; µs/req: shares of the ${US_PER_REQ} µs of CPU per request measured` : ''})`,
+);
+// With --us-per-req, each concern's share of the measured CPU per request as well.
+const perReq = (ms) => (US_PER_REQ ? `  ${((US_PER_REQ * ms) / total).toFixed(0).padStart(5)} µs/req` : '');
+for (const [c, ms] of sorted(selfConcern).slice(0, TOP)) out.push(`  ${pct(ms)}${perReq(ms)}  ${c}`);
 out.push('', `Self time by package (top ${TOP})`);
 for (const [p, ms] of sorted(selfByPkg).slice(0, TOP)) out.push(`  ${pct(ms)}  ${p}`);
 out.push('', `Self time by function (top ${TOP})`);
 for (const [f, ms] of sorted(selfByFn).slice(0, TOP)) out.push(`  ${pct(ms)}  ${f}`);
 out.push('', `Inclusive time by function (top ${TOP}, JS frames)`);
 for (const [f, ms] of sorted(underFn).slice(0, TOP)) out.push(`  ${pct(ms)}  ${f}`);
-if (US_PER_REQ) {
-  out.push(
-    '',
-    `Self time per request (µs; ${US_PER_REQ} µs of CPU per request measured, shared out as the samples are)`,
-  );
-  for (const [c, ms] of sorted(selfPerReq).slice(0, TOP)) {
-    out.push(`  ${((US_PER_REQ * ms) / total).toFixed(0).padStart(5)} µs  ${c}`);
-  }
-}
 process.stdout.write(`${out.join('\n')}\n`);

@@ -139,6 +139,16 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       // database went away mid-job: "committing seppuku"); once all have gone the runner stays up
       // with no worker and the queue stalls. A fresh runner (which releases stale locks) instead.
       runner.events.on('worker:fatalError', ({ error }) => restart(error, 'a delivery worker died'));
+      // graphile-worker 0.16 reads the ids of its tasks once per runner, at the first job fetch,
+      // and caches that read as a promise (taskIdentifiers.js): if the read failed (the database
+      // went away at that instant), every later fetch rejects with that same error object, for the
+      // life of the runner. A fault met anew is a new error; the same one twice is that cache.
+      let lastFetchError: unknown;
+      runner.events.on('worker:getJob:error', ({ error }) => {
+        if (error === lastFetchError)
+          restart(error, 'the delivery worker cannot read its task ids since a database fault');
+        lastFetchError = error;
+      });
       runner.promise.catch((error: unknown) => restart(error, 'delivery worker stopped unexpectedly'));
     } catch (error) {
       // While the database is down this repeats every 2 s: one short line at the first failure,

@@ -9,7 +9,7 @@ import { cpuSnapshot, machineCost, readProc } from './machine.mjs';
 import { logPgbench, pgbench } from './pgbench.mjs';
 import { startFake, startService, stopService } from './processes.mjs';
 import { deliveryOf } from './scenarios.mjs';
-import { DB, DB_PG, HALF_S, SAT_S, WARMUP_S } from './settings.mjs';
+import { DB, DB_PG, EQUAL_SHARE, HALF_S, SAT_S, WARMUP_S } from './settings.mjs';
 import { fmt, log } from './util.mjs';
 
 const SERVERS = [
@@ -30,6 +30,9 @@ export async function runCeiling() {
   logPgbench(pg);
   const fake = await startFake();
   const rows = [];
+  // The bare server's and the API's CPU per request at one paced rate as well: at saturation each
+  // runs at its own rate, and a write that wakes PostgreSQL costs less the busier it is.
+  const equalRates = {};
   for (const [name, options] of SERVERS) {
     // Jobs the servers without a worker enqueued stay undelivered: drop them, so no backlog is inherited.
     dropQueuedJobs();
@@ -43,6 +46,19 @@ export async function runCeiling() {
     ]) {
       if (options.worker) await settleQueue(10_000);
       measured[scenarioName] = await saturation(svc, scenarioName, kinds);
+    }
+    if (!options.worker) {
+      for (const [scenarioName, kinds] of [
+        ['send', ['send']],
+        ['verify-wrong', ['verify-seeded']],
+      ]) {
+        // Set by the first server (bare), below the rate either reaches.
+        equalRates[scenarioName] ??= Math.max(1, EQUAL_SHARE * measured[scenarioName].rps);
+        measured[`${scenarioName}-equal`] = await saturation(svc, scenarioName, kinds, {
+          rate: equalRates[scenarioName],
+          durationS: HALF_S,
+        });
+      }
     }
     if (options.worker) {
       for (const [scenarioName, kinds] of [
@@ -95,12 +111,16 @@ async function half(svc, fakePort, scenarioName, kinds, satRps) {
   return r;
 }
 
-/** One closed-loop run with the server's CPU (% of one core and µs per request) and how busy the machine was. */
-async function saturation(svc, scenarioName, kinds) {
+/**
+ * One closed-loop run (or, given `rate`, one paced run) with the server's CPU (% of one core and µs
+ * per request) and how busy the machine was.
+ */
+async function saturation(svc, scenarioName, kinds, { rate, durationS = SAT_S } = {}) {
   const cpu0 = readProc(svc.child.pid)?.cpuTicks ?? 0;
   const m0 = cpuSnapshot();
   const own0 = process.cpuUsage();
-  const r = await load({ port: svc.port, kinds, durationS: SAT_S });
+  const r = await load({ port: svc.port, kinds, durationS, rate });
+  r.rate = rate;
   const m1 = cpuSnapshot();
   Object.assign(r, machineCost(m0, m1, process.cpuUsage(own0), r));
   r.serviceCpuPct = ((readProc(svc.child.pid)?.cpuTicks ?? 0) - cpu0) / r.elapsedS;
@@ -108,7 +128,7 @@ async function saturation(svc, scenarioName, kinds) {
   r.cpuUsPerReq = ((r.serviceCpuPct / 100) * 1e6) / Math.max(1e-9, r.rps);
   r.machineBusyPct = 100 - (100 * (m1.idle - m0.idle)) / Math.max(1, m1.total - m0.total);
   log(
-    `  ${scenarioName}: ${fmt(r.rps, 0)} req/s  p50 ${fmt(r.lat.p50, 2)} p99 ${fmt(r.lat.p99, 2)} ms  unexpected ${r.unexpected} errors ${r.errors}  server cpu ${fmt(r.serviceCpuPct, 0)}% (${fmt(r.cpuUsPerReq, 0)} µs/req)  machine busy ${fmt(r.machineBusyPct, 0)}%`,
+    `  ${scenarioName}${rate ? ` paced at ${fmt(rate, 0)} req/s` : ''}: ${fmt(r.rps, 0)} req/s  p50 ${fmt(r.lat.p50, 2)} p99 ${fmt(r.lat.p99, 2)} ms  unexpected ${r.unexpected} errors ${r.errors}  server cpu ${fmt(r.serviceCpuPct, 0)}% (${fmt(r.cpuUsPerReq, 0)} µs/req)  machine busy ${fmt(r.machineBusyPct, 0)}%`,
   );
   return r;
 }

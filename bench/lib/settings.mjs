@@ -30,6 +30,8 @@ export const SAT_S = intEnv('BENCH_DURATION', QUICK ? 3 : 10);
 export const HALF_S = intEnv('BENCH_HALF_DURATION', QUICK ? 3 : 6);
 export const PGBENCH_S = intEnv('BENCH_PGBENCH_DURATION', QUICK ? 3 : 10);
 export const WARMUP_S = QUICK ? 2 : 3;
+/** --ceiling compares the bare server's and the API's CPU per request paced at this share of the bare server's saturation rate too. */
+export const EQUAL_SHARE = 0.4;
 export const WATCHDOG_MS = 8 * 60 * 1000; // the whole run, whatever happens
 export const PG = { host: '127.0.0.1', port: '5432', user: 'postgres' };
 export const PG_URL = (db) => `postgresql://${PG.user}@${PG.host}:${PG.port}/${db}`;

@@ -343,6 +343,43 @@ describe('reliability: worker processes that die or are stopped', () => {
     await Promise.all([stopGracefully(a), stopGracefully(b)]);
   }, 40_000);
 
+  it('nor while its process drains after SIGTERM: the lease is renewed until the job ends, so the waiting replica never takes it', async () => {
+    dnz.reset();
+    // Each DNZ answer takes 8 s; locks not renewed for 2 s are released (by any replica).
+    dnz.behave({ delayMs: 8000 });
+    const env = {
+      ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: 12_000 }),
+      DELIVERY_LOCK_TIMEOUT_SECONDS: '2',
+    };
+    const a = await spawn(env);
+    const phone = uniquePhone();
+    phones.push(phone);
+    const res = await send(a, phone);
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    // a holds the job (the provider has the request), then a second replica starts and a drains.
+    await waitFor(() => dnz.requests.some((r) => (r.json as Body)?.number === phone), { what: 'DNZ got it' });
+    const b = await spawn(env);
+    const lockOf = async () =>
+      (
+        await db.query<{ locked_by: string | null; fresh: boolean }>(
+          `SELECT locked_by, locked_at > now() - interval '2 seconds' AS fresh FROM graphile_worker.jobs WHERE key = $1`,
+          [id],
+        )
+      )[0];
+    const holder = (await lockOf())?.locked_by;
+    expect(holder).toEqual(expect.any(String));
+    a.child.kill('SIGTERM');
+    // Past the lock timeout and a lease period of b's, well before the provider answers.
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(await lockOf()).toEqual({ locked_by: holder, fresh: true });
+    await expectGracefulExit(a);
+    await waitFor(async () => (await codeRow(id))?.delivery_status === 'sent', { what: 'the slow delivery' });
+    expect(dnz.requests.filter((r) => (r.json as Body)?.number === phone)).toHaveLength(1);
+    expect(await attemptsOf(id)).toEqual([{ provider: 'dnz', outcome: 'sent' }]);
+    await stopGracefully(b);
+  }, 45_000);
+
   it('SIGTERM under load: in-flight requests finish, held jobs finish or are released, exit within 10 s; a second instance finishes the rest', async () => {
     fakes.reset();
     // Each provider call takes 400 ms, so jobs are in the worker's hands when SIGTERM arrives.

@@ -106,7 +106,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       const events: WorkerEvents = new EventEmitter();
       events.on('worker:create', ({ worker }) => this.workerIds.add(worker.workerId));
       // A worker that stopped or died holds nothing we may renew (a dead one's job must be released).
-      for (const gone of ['worker:release', 'worker:stop', 'worker:fatalError'] as const)
+      // Not on 'worker:release': graphile-worker emits it when a stop begins, while the worker
+      // may still be running a job; its lease must outlive the drain, or another replica takes it.
+      for (const gone of ['worker:stop', 'worker:fatalError'] as const)
         events.on(gone, ({ worker }) => this.workerIds.delete(worker.workerId));
       const runner = await run({
         events,

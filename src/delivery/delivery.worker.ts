@@ -59,6 +59,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   ) {}
 
   private startFailures = 0;
+  /** Runner restarts since a job fetch last succeeded: each waits twice as long, up to a minute. */
+  private restartsInARow = 0;
   private lastStartWarning = 0;
 
   onApplicationBootstrap(): void {
@@ -129,14 +131,19 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       const restart = (error: unknown, why: string) => {
         if (this.runner !== runner) return;
         this.runner = undefined;
-        this.logger.error({ err: summarize(error) }, `${why}; restarting`);
+        this.restartsInARow += 1;
+        const restartInMs = Math.min(60_000, 2000 * 2 ** (this.restartsInARow - 1));
+        this.logger.error({ err: summarize(error), restartInMs }, `${why}; restarting`);
         const stopped = Promise.resolve()
           .then(() => runner.stop())
           .catch(() => undefined)
           .finally(() => this.draining.delete(stopped));
         this.draining.add(stopped);
-        this.scheduleRestart();
+        this.scheduleRestart(restartInMs);
       };
+      // A fetch that worked (a job, or none due): the next fault restarts after 2 s again.
+      for (const worked of ['worker:getJob:empty', 'job:start'] as const)
+        runner.events.on(worked, () => (this.restartsInARow = 0));
       // graphile-worker does not replace a worker that could not record a job's outcome (the
       // database went away mid-job: "committing seppuku"); once all have gone the runner stays up
       // with no worker and the queue stalls. A fresh runner (which releases stale locks) instead.
@@ -147,7 +154,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       // life of the runner. A fault met anew is a new error; the same one twice is that cache.
       let lastFetchError: unknown;
       runner.events.on('worker:getJob:error', ({ error }) => {
-        if (error === lastFetchError)
+        if (error !== undefined && error === lastFetchError)
           restart(error, 'the delivery worker cannot read its task ids since a database fault');
         lastFetchError = error;
       });
@@ -167,11 +174,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  private scheduleRestart(): void {
+  private scheduleRestart(delayMs = 2000): void {
     if (this.stopping) return;
     this.retryTimer = setTimeout(() => {
       this.starting = this.start();
-    }, 2000);
+    }, delayMs);
     this.retryTimer.unref();
   }
 

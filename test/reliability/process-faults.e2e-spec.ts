@@ -318,21 +318,29 @@ describe('reliability: worker processes that die or are stopped', () => {
     await stopGracefully(b);
   }, 60_000);
 
-  it('a delivery that takes longer than DELIVERY_LOCK_TIMEOUT_SECONDS is never taken twice while its process lives (its lease is renewed), with a second replica waiting', async () => {
+  /** Every DNZ answer takes `delayMs`; locks not renewed for 2 s are released (by any replica). */
+  const slowProviderEnv = (delayMs: number) => {
     dnz.reset();
-    // Each DNZ answer takes 5 s; locks not renewed for 2 s are released.
-    dnz.behave({ delayMs: 5000 });
-    const env = {
-      ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: 10_000 }),
+    dnz.behave({ delayMs });
+    return {
+      ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: delayMs + 4000 }),
       DELIVERY_LOCK_TIMEOUT_SECONDS: '2',
     };
+  };
+  /** A send through `svc` that must be accepted; its code's id. */
+  const acceptedSend = async (svc: ServiceProcess, phone: string) => {
+    phones.push(phone);
+    const res = await send(svc, phone);
+    expect(res.status).toBe(202);
+    return ((await res.json()) as { id: string }).id;
+  };
+
+  it('a delivery that takes longer than DELIVERY_LOCK_TIMEOUT_SECONDS is never taken twice while its process lives (its lease is renewed), with a second replica waiting', async () => {
+    const env = slowProviderEnv(5000);
     const a = await spawn(env);
     const b = await spawn(env);
     const phone = uniquePhone();
-    phones.push(phone);
-    const res = await send(a, phone);
-    expect(res.status).toBe(202);
-    const { id } = (await res.json()) as { id: string };
+    const id = await acceptedSend(a, phone);
     await waitFor(async () => (await codeRow(id))?.delivery_status === 'sent', {
       timeoutMs: 15_000,
       what: 'the slow delivery',
@@ -344,19 +352,10 @@ describe('reliability: worker processes that die or are stopped', () => {
   }, 40_000);
 
   it('nor while its process drains after SIGTERM: the lease is renewed until the job ends, so the waiting replica never takes it', async () => {
-    dnz.reset();
-    // Each DNZ answer takes 8 s; locks not renewed for 2 s are released (by any replica).
-    dnz.behave({ delayMs: 8000 });
-    const env = {
-      ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: 12_000 }),
-      DELIVERY_LOCK_TIMEOUT_SECONDS: '2',
-    };
+    const env = slowProviderEnv(8000);
     const a = await spawn(env);
     const phone = uniquePhone();
-    phones.push(phone);
-    const res = await send(a, phone);
-    expect(res.status).toBe(202);
-    const { id } = (await res.json()) as { id: string };
+    const id = await acceptedSend(a, phone);
     // a holds the job (the provider has the request), then a second replica starts and a drains.
     await waitFor(() => dnz.requests.some((r) => (r.json as Body)?.number === phone), { what: 'DNZ got it' });
     const b = await spawn(env);

@@ -25,7 +25,9 @@ describe('reliability: the first provider answers garbage', () => {
     ({ dnz, enosend } = fakes);
     t = await startApp({
       env: {
-        ...fakes.env({ chain: ['dnz', 'enosend'], timeoutMs: 400, statusPollMs: 1500 }),
+        // The fakes run in this process, beside the app: a provider timeout of 400 ms let a loaded
+        // machine abort the hung call before the fake had read (and recorded) its body.
+        ...fakes.env({ chain: ['dnz', 'enosend'], timeoutMs: 2000, statusPollMs: 1500 }),
         DATABASE_URL: db.url,
         // One try per provider, and a breaker that never opens: each case shows one classification.
         DELIVERY_RETRIES: '0',

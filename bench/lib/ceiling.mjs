@@ -12,6 +12,12 @@ import { deliveryOf } from './scenarios.mjs';
 import { DB, DB_PG, EQUAL_SHARE, HALF_S, SAT_S, WARMUP_S } from './settings.mjs';
 import { fmt, log } from './util.mjs';
 
+/** The two scenarios every server runs: [name in the report, request kinds]. */
+const SCENARIOS = [
+  ['send', ['send']],
+  ['verify-wrong', ['verify-seeded']],
+];
+
 const SERVERS = [
   ['bare node:http + pg (bench/bare-server.mjs)', { script: 'bench/bare-server.mjs', label: 'bare' }],
   ['service, API only (DELIVERY_WORKER_ENABLED=false)', { extraEnv: { DELIVERY_WORKER_ENABLED: 'false' } }],
@@ -40,31 +46,22 @@ export async function runCeiling() {
     log(`${name}: ready in ${fmt(svc.readyMs, 0)} ms`);
     await load({ port: svc.port, kinds: ['send'], durationS: WARMUP_S });
     const measured = {};
-    for (const [scenarioName, kinds] of [
-      ['send', ['send']],
-      ['verify-wrong', ['verify-seeded']],
-    ]) {
+    for (const [scenarioName, kinds] of SCENARIOS) {
       if (options.worker) await settleQueue(10_000);
-      measured[scenarioName] = await saturation(svc, scenarioName, kinds);
+      measured[scenarioName] = await cpuRun(svc, scenarioName, kinds);
     }
     if (!options.worker) {
-      for (const [scenarioName, kinds] of [
-        ['send', ['send']],
-        ['verify-wrong', ['verify-seeded']],
-      ]) {
+      for (const [scenarioName, kinds] of SCENARIOS) {
         // Set by the first server (bare), below the rate either reaches.
         equalRates[scenarioName] ??= Math.max(1, EQUAL_SHARE * measured[scenarioName].rps);
-        measured[`${scenarioName}-equal`] = await saturation(svc, scenarioName, kinds, {
+        measured[`${scenarioName}-equal`] = await cpuRun(svc, scenarioName, kinds, {
           rate: equalRates[scenarioName],
           durationS: HALF_S,
         });
       }
     }
     if (options.worker) {
-      for (const [scenarioName, kinds] of [
-        ['send', ['send']],
-        ['verify-wrong', ['verify-seeded']],
-      ]) {
+      for (const [scenarioName, kinds] of SCENARIOS) {
         await settleQueue(10_000);
         measured[`${scenarioName}-half`] = await half(
           svc,
@@ -115,7 +112,7 @@ async function half(svc, fakePort, scenarioName, kinds, satRps) {
  * One closed-loop run (or, given `rate`, one paced run) with the server's CPU (% of one core and µs
  * per request) and how busy the machine was.
  */
-async function saturation(svc, scenarioName, kinds, { rate, durationS = SAT_S } = {}) {
+async function cpuRun(svc, scenarioName, kinds, { rate, durationS = SAT_S } = {}) {
   const cpu0 = readProc(svc.child.pid)?.cpuTicks ?? 0;
   const m0 = cpuSnapshot();
   const own0 = process.cpuUsage();

@@ -101,17 +101,19 @@ async function main() {
   const body = JSON.stringify({ phone: '+233241234567', code: '000000', clientIp: '203.0.113.9' });
   const results = Object.fromEntries(RUNGS.map((r) => [r, { sat: [], paced: [], rps: [] }]));
 
+  /** The load every rung gets: 16 connections of wrong-code verifies. */
+  const loadOf = (port, extra) => ({
+    url: `http://127.0.0.1:${port}/v1/otp/verify`,
+    method: 'POST',
+    connections: 16,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    body,
+    duration: seconds,
+    ...extra,
+  });
   const measure = async (pid, port, extra) => {
-    const options = {
-      url: `http://127.0.0.1:${port}/v1/otp/verify`,
-      method: 'POST',
-      connections: 16,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-      body,
-      ...extra,
-    };
     const t0 = readProc(pid).cpuTicks;
-    const out = await autocannon({ ...options, duration: seconds });
+    const out = await autocannon(loadOf(port, extra));
     const ticks = readProc(pid).cpuTicks - t0;
     if (out.non2xx !== out.requests.total || out.errors > 0) {
       throw new Error(
@@ -133,14 +135,7 @@ async function main() {
       });
       try {
         // Warm-up: JIT and connection set-up, not recorded.
-        await autocannon({
-          url: `http://127.0.0.1:${port}/v1/otp/verify`,
-          method: 'POST',
-          connections: 16,
-          duration: 2,
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-          body,
-        });
+        await autocannon(loadOf(port, { duration: 2 }));
         const sat = await measure(child.pid, port, {});
         const paced = await measure(child.pid, port, { overallRate: rate });
         results[rung].sat.push(sat.usPerReq);
@@ -164,7 +159,8 @@ async function main() {
     const r = results[rung];
     const sat = median(r.sat);
     const paced = median(r.paced);
-    const plus = (v, b) => (rung === 'node:http' ? '' : ` (+${(v - b).toFixed(0)})`);
+    const plus = (v, b) =>
+      rung === 'node:http' ? '' : ` (${v >= b ? '+' : '−'}${Math.abs(v - b).toFixed(0)})`;
     console.log(
       `| ${rung} | ${median(r.rps).toFixed(0)} | ${sat.toFixed(0)}${plus(sat, base.sat)} | ${paced.toFixed(0)}${plus(paced, base.paced)} |`,
     );

@@ -86,8 +86,8 @@ describe('reliability: worker processes that die or are stopped', () => {
       body: JSON.stringify({ phone }),
     });
   const jobOf = (id: string) =>
-    db.query<{ locked_at: Date | null; stale: boolean }>(
-      `SELECT locked_at, locked_at < now() - interval '2 seconds' AS stale FROM graphile_worker.jobs WHERE key = $1`,
+    db.query<{ locked_at: Date | null; locked_by: string | null; stale: boolean }>(
+      `SELECT locked_at, locked_by, locked_at < now() - interval '2 seconds' AS stale FROM graphile_worker.jobs WHERE key = $1`,
       [id],
     );
 
@@ -359,13 +359,10 @@ describe('reliability: worker processes that die or are stopped', () => {
     // a holds the job (the provider has the request), then a second replica starts and a drains.
     await waitFor(() => dnz.requests.some((r) => (r.json as Body)?.number === phone), { what: 'DNZ got it' });
     const b = await spawn(env);
-    const lockOf = async () =>
-      (
-        await db.query<{ locked_by: string | null; fresh: boolean }>(
-          `SELECT locked_by, locked_at > now() - interval '2 seconds' AS fresh FROM graphile_worker.jobs WHERE key = $1`,
-          [id],
-        )
-      )[0];
+    const lockOf = async () => {
+      const [job] = await jobOf(id);
+      return job && { locked_by: job.locked_by, fresh: job.stale === false };
+    };
     const holder = (await lockOf())?.locked_by;
     expect(holder).toEqual(expect.any(String));
     a.child.kill('SIGTERM');

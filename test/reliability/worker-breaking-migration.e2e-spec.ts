@@ -1,0 +1,81 @@
+import { startApp, type TestApp } from '../helpers/app.js';
+import { uniquePhone } from '../helpers/db.js';
+import { createIsolatedDb, type IsolatedDb } from '../helpers/reliability.js';
+import { waitFor } from '../helpers/wait.js';
+import { type DnzFake, providerEnvFor, startDnzFake } from '../fakes/index.js';
+
+type Body = Record<string, unknown>;
+
+/**
+ * A newer graphile-worker (the next version of this service, in a rolling upgrade) migrates the
+ * queue schema with a migration it marks breaking, and announces it (NOTIFY "worker:migrate").
+ * graphile-worker 0.16 then shuts its workers down gracefully and sets process.exitCode = 57,
+ * written for a process that is only a worker. Here the process also serves the API: the runner's
+ * promise resolved, nothing restarted it and nothing was logged above warn, so this replica went on
+ * accepting codes it never delivered, and would have exited 57 on its next SIGTERM.
+ */
+describe('reliability: a newer worker announces a breaking queue-schema migration', () => {
+  let db: IsolatedDb;
+  let dnz: DnzFake;
+  let t: TestApp;
+  const exitCodeBefore = process.exitCode;
+
+  beforeAll(async () => {
+    db = await createIsolatedDb('breaking');
+    dnz = await startDnzFake();
+  }, 30_000);
+
+  afterAll(async () => {
+    process.exitCode = exitCodeBefore;
+    await t?.close();
+    await dnz?.close();
+    await db?.drop();
+  });
+
+  const delivered = (phone: string) => dnz.requests.some((r) => (r.json as Body)?.number === phone);
+  const lines = (text: string) => t.logs.filter((l) => l.includes(text)).map((l) => JSON.parse(l) as Body);
+
+  it('says so at error level, delivers nothing while the schema is newer, and delivers again once it is not', async () => {
+    t = await startApp({
+      env: {
+        ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: 2000 }),
+        DATABASE_URL: db.url,
+        DELIVERY_CONCURRENCY: '2',
+        OTP_RESEND_COOLDOWN_SECONDS: '0',
+      },
+    });
+    await waitFor(() => lines('delivery worker started').length > 0, {
+      what: 'the delivery worker to start',
+    });
+
+    // What the newer version's migrate leaves behind: a breaking revision this worker does not know.
+    await db.query('INSERT INTO graphile_worker.migrations (id, breaking) VALUES (9999, true)');
+    await db.query(`SELECT pg_notify('worker:migrate', '{"migrationNumber":9999,"breaking":true}')`);
+    await waitFor(() => lines('queue schema').length > 0, {
+      timeoutMs: 15_000,
+      what: 'the worker to say it stopped for a newer queue schema',
+    });
+    expect(lines('queue schema')[0]).toMatchObject({ level: 50 });
+
+    // The API still takes codes; this replica must not deliver them with a schema it cannot run.
+    const during = uniquePhone();
+    expect((await t.request('POST', '/v1/otp/send', { body: { phone: during } })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(delivered(during)).toBe(false);
+    // Its restarts meet graphile-worker's own schema check, and say why they fail.
+    expect(lines('older than the queue schema').length).toBeGreaterThan(0);
+
+    // The schema is one this worker can run again (here: the revision is gone): it picks up the
+    // code accepted meanwhile without a restart of the process, and sends new ones.
+    await db.query('DELETE FROM graphile_worker.migrations WHERE id = 9999');
+    const after = uniquePhone();
+    expect((await t.request('POST', '/v1/otp/send', { body: { phone: after } })).status).toBe(202);
+    await waitFor(() => delivered(during) && delivered(after), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: 'both codes at the provider once the worker can run again',
+    });
+    // graphile-worker's exit code for a worker-only process is not this process's to keep.
+    expect(process.exitCode).not.toBe(57);
+  }, 60_000);
+});

@@ -101,6 +101,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   private async start(): Promise<void> {
     if (this.stopping) return;
+    const exitCodeBefore = process.exitCode;
     try {
       // A job held by a worker that died (kill -9, OOM) is released before this one starts.
       await this.queue.releaseStaleLocks(this.config.lockTimeoutSeconds);
@@ -133,7 +134,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         this.runner = undefined;
         this.restartsInARow += 1;
         const restartInMs = Math.min(60_000, 2000 * 2 ** (this.restartsInARow - 1));
-        this.logger.error({ err: summarize(error), restartInMs }, `${why}; restarting`);
+        const err = error === undefined ? {} : { err: summarize(error) };
+        this.logger.error({ ...err, restartInMs }, `${why}; restarting`);
         const stopped = Promise.resolve()
           .then(() => runner.stop())
           .catch(() => undefined)
@@ -158,17 +160,43 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
           restart(error, 'the delivery worker cannot read its task ids since a database fault');
         lastFetchError = error;
       });
-      runner.promise.catch((error: unknown) => restart(error, 'delivery worker stopped unexpectedly'));
+      runner.promise.then(
+        () => {
+          // graphile-worker stops by itself without an error in one case: a newer graphile-worker
+          // (the next version of this service, in a rolling upgrade) announced a breaking migration
+          // of the queue schema. It then also sets process.exitCode = 57, meant for a process that
+          // is only a worker; this one serves the API too, and its exit code stays its own. A fresh
+          // runner meets graphile-worker's own schema check: it runs if the schema allows, and
+          // otherwise start() says why, until this replica runs the new version.
+          if (this.stopping) return;
+          keepExitCode(exitCodeBefore);
+          restart(
+            undefined,
+            'the delivery worker stopped: a newer worker announced a breaking queue schema migration',
+          );
+        },
+        (error: unknown) => restart(error, 'delivery worker stopped unexpectedly'),
+      );
     } catch (error) {
+      // graphile-worker's migrate sets the exit code too when it refuses a newer schema.
+      keepExitCode(exitCodeBefore);
       // While the database is down this repeats every 2 s: one short line at the first failure,
       // then at most one a minute (a stack trace every 2 s said nothing new).
       this.startFailures += 1;
       if (this.startFailures === 1 || Date.now() - this.lastStartWarning >= 60_000) {
         this.lastStartWarning = Date.now();
-        this.logger.warn(
-          { attempts: this.startFailures, reason: lastLineOf(error) },
-          'delivery worker cannot start yet (is the database reachable?); retrying every 2 s',
-        );
+        const fields = { attempts: this.startFailures, reason: lastLineOf(error) };
+        // graphile-worker's migrate refuses a schema with a breaking revision newer than it knows.
+        if (/breaking migration/.test(fields.reason))
+          this.logger.error(
+            fields,
+            "this replica's delivery worker is older than the queue schema (a newer version migrated it): it delivers nothing until it runs that version; retrying every 2 s",
+          );
+        else
+          this.logger.warn(
+            fields,
+            'delivery worker cannot start yet (is the database reachable?); retrying every 2 s',
+          );
       }
       this.scheduleRestart();
     }
@@ -223,6 +251,15 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       else logger.debug?.(fields, message);
     });
   }
+}
+
+/**
+ * graphile-worker sets process.exitCode = 57 when a newer worker migrated the queue schema with a
+ * breaking change: its code for a process that is only a worker. This process also serves the API
+ * and keeps trying to start its worker; how it exits is decided here, not there.
+ */
+function keepExitCode(before: typeof process.exitCode): void {
+  if (process.exitCode === 57) process.exitCode = before;
 }
 
 /** The last non-empty line of an error's message (Prisma's put the cause last), at most 200 characters. */

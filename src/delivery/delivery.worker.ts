@@ -136,10 +136,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         const restartInMs = Math.min(60_000, 2000 * 2 ** (this.restartsInARow - 1));
         const err = error === undefined ? {} : { err: summarize(error) };
         this.logger.error({ ...err, restartInMs }, `${why}; restarting`);
-        const stopped = Promise.resolve()
-          .then(() => runner.stop())
-          .catch(() => undefined)
-          .finally(() => this.draining.delete(stopped));
+        const stopped: Promise<void> = Promise.allSettled([
+          Promise.resolve().then(() => runner.stop()),
+          // Settles once the pool has finished its jobs; stop() returns before that when the pool
+          // began to stop by itself (a breaking-migration notice).
+          runner.promise,
+        ]).then(() => void this.draining.delete(stopped));
         this.draining.add(stopped);
         this.scheduleRestart(restartInMs);
       };
@@ -168,8 +170,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
           // is only a worker; this one serves the API too, and its exit code stays its own. A fresh
           // runner meets graphile-worker's own schema check: it runs if the schema allows, and
           // otherwise start() says why, until this replica runs the new version.
-          if (this.stopping) return;
           keepExitCode(exitCodeBefore);
+          if (this.stopping) return;
           restart(
             undefined,
             'the delivery worker stopped: a newer worker announced a breaking queue schema migration',
@@ -223,6 +225,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         .catch((error: unknown) =>
           this.logger.warn({ err: summarize(error) }, 'delivery worker did not stop cleanly'),
         ),
+      // Settles once its pool has finished the jobs it holds, also when the pool began to stop by
+      // itself (a breaking-migration notice), where stop() above returns without waiting for them.
+      this.runner?.promise.catch(() => undefined),
       ...this.draining,
     ]);
     clearInterval(this.leaseTimer);

@@ -69,7 +69,11 @@ describe('reliability: a newer worker announces a breaking queue-schema migratio
     expect((await t.request('POST', '/v1/otp/send', { body: { phone: during } })).status).toBe(202);
     // Its restarts (every 2 s) meet graphile-worker's own schema check, which refuses: said at
     // error level, once (then once a minute), and nothing goes out meanwhile.
-    await new Promise((r) => setTimeout(r, 5000));
+    await waitFor(() => lines('older than the queue schema').length > 0, {
+      timeoutMs: 15_000,
+      what: "the restarted worker to say graphile-worker's schema check refused it",
+    });
+    await new Promise((r) => setTimeout(r, 2500)); // time for another refused start, said no more
     expect(delivered(during)).toBe(false);
     const refusals = lines('older than the queue schema');
     expect(refusals).toHaveLength(1);

@@ -3,7 +3,7 @@
 // and wrong-code verify at saturation through pgbench, bench/bare-server.mjs, the service with
 // DELIVERY_WORKER_ENABLED=false and the service; returns the measurements for report.mjs.
 import { syncDeliveries } from './codes.mjs';
-import { dropQueuedJobs, seedPgbenchVerifyRows, settleQueue } from './databases.mjs';
+import { drainQueue, dropQueuedJobs, seedPgbenchVerifyRows, settleQueue } from './databases.mjs';
 import { load } from './load.mjs';
 import { cpuSnapshot, machineCost, readProc } from './machine.mjs';
 import { logPgbench, pgbench } from './pgbench.mjs';
@@ -48,7 +48,9 @@ export async function runCeiling() {
     const measured = {};
     for (const [scenarioName, kinds] of SCENARIOS) {
       if (options.worker) await settleQueue(10_000);
-      measured[scenarioName] = await cpuRun(svc, scenarioName, kinds);
+      measured[scenarioName] = await cpuRun(svc, scenarioName, kinds, {
+        drain: options.worker && kinds.includes('send'),
+      });
     }
     if (!options.worker) {
       for (const [scenarioName, kinds] of SCENARIOS) {
@@ -110,9 +112,12 @@ async function half(svc, fakePort, scenarioName, kinds, satRps) {
 
 /**
  * One closed-loop run (or, given `rate`, one paced run) with the server's CPU (% of one core and µs
- * per request) and how busy the machine was.
+ * per request) and how busy the machine was. With `drain` (sends to a server with a worker), also
+ * the sustained figures: the run's sends over the time until the last of them was delivered, and
+ * the CPU until then. At saturation the worker falls behind, and the deliveries still queued when
+ * the run ends are not in the run's own CPU.
  */
-async function cpuRun(svc, scenarioName, kinds, { rate, durationS = SAT_S } = {}) {
+async function cpuRun(svc, scenarioName, kinds, { rate, durationS = SAT_S, drain = false } = {}) {
   const cpu0 = readProc(svc.child.pid)?.cpuTicks ?? 0;
   const m0 = cpuSnapshot();
   const own0 = process.cpuUsage();
@@ -124,6 +129,21 @@ async function cpuRun(svc, scenarioName, kinds, { rate, durationS = SAT_S } = {}
   // CPU per request: stable across noisy runs in a way req/s is not (issue 18's unit).
   r.cpuUsPerReq = ((r.serviceCpuPct / 100) * 1e6) / Math.max(1e-9, r.rps);
   r.machineBusyPct = 100 - (100 * (m1.idle - m0.idle)) / Math.max(1, m1.total - m0.total);
+  if (drain) {
+    const drainMs = await drainQueue(120_000);
+    if (drainMs !== undefined) {
+      const requests = r.rps * r.elapsedS;
+      const ticks = (readProc(svc.child.pid)?.cpuTicks ?? 0) - cpu0;
+      r.sustained = {
+        drainS: drainMs / 1000,
+        rps: requests / (r.elapsedS + drainMs / 1000),
+        cpuUsPerReq: (ticks * 1e4) / Math.max(1, requests), // /proc ticks are 1/100 s
+      };
+      log(
+        `  ${scenarioName}, sustained: the last delivery ${fmt(r.sustained.drainS, 1)} s after the run: ${fmt(r.sustained.rps, 0)} req/s, server cpu ${fmt(r.sustained.cpuUsPerReq, 0)} µs/req`,
+      );
+    }
+  }
   log(
     `  ${scenarioName}${rate ? ` paced at ${fmt(rate, 0)} req/s` : ''}: ${fmt(r.rps, 0)} req/s  p50 ${fmt(r.lat.p50, 2)} p99 ${fmt(r.lat.p99, 2)} ms  unexpected ${r.unexpected} errors ${r.errors}  server cpu ${fmt(r.serviceCpuPct, 0)}% (${fmt(r.cpuUsPerReq, 0)} µs/req)  machine busy ${fmt(r.machineBusyPct, 0)}%`,
   );

@@ -62,6 +62,22 @@ export async function settleQueue(maxMs) {
   return { runnable, waitedMs: performance.now() - t0 };
 }
 
+/**
+ * Waits (bounded) until no delivery job is left: graphile-worker deletes a job once it completes.
+ * Returns how long that took, or undefined if `maxMs` passed first.
+ */
+export async function drainQueue(maxMs) {
+  const t0 = performance.now();
+  while (performance.now() - t0 < maxMs) {
+    const left = Number(
+      psql(DB, "SELECT count(*) FROM graphile_worker.jobs WHERE task_identifier = 'deliver-otp'", 10_000),
+    );
+    if (left === 0) return performance.now() - t0;
+    await sleep(100);
+  }
+  return undefined;
+}
+
 /** Drops every queued job (--ceiling: the jobs servers without a worker enqueued are never delivered). */
 export function dropQueuedJobs() {
   psql(DB, 'DELETE FROM graphile_worker._private_jobs');

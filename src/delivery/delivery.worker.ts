@@ -166,10 +166,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         () => {
           // graphile-worker stops by itself without an error in one case: a newer graphile-worker
           // (the next version of this service, in a rolling upgrade) announced a breaking migration
-          // of the queue schema. It then also sets process.exitCode = 57, meant for a process that
-          // is only a worker; this one serves the API too, and its exit code stays its own. A fresh
-          // runner meets graphile-worker's own schema check: it runs if the schema allows, and
-          // otherwise start() says why, until this replica runs the new version.
+          // of the queue schema. A fresh runner meets graphile-worker's own schema check: it runs
+          // if the schema allows, and otherwise start() says why, until this replica runs the new
+          // version.
           keepExitCode(exitCodeBefore);
           if (this.stopping) return;
           restart(

@@ -62,7 +62,8 @@ describe('reliability: a newer worker announces a breaking queue-schema migratio
       timeoutMs: 15_000,
       what: 'the worker to say it stopped for a newer queue schema',
     });
-    expect(lines('queue schema')[0]).toMatchObject({ level: 50 });
+    // Through the notice, at once (the lease's own check, test below, would take up to 5 s here).
+    expect(lines('queue schema')[0]).toMatchObject({ level: 50, msg: expect.stringContaining('announced') });
 
     // The API still takes codes; this replica must not deliver them with a schema it cannot run.
     const during = uniquePhone();
@@ -94,5 +95,44 @@ describe('reliability: a newer worker announces a breaking queue-schema migratio
     });
     // graphile-worker's exit code for a worker-only process is not this process's to keep.
     expect(process.exitCode).not.toBe(57);
+  }, 60_000);
+
+  it('finds the newer revision without the notice (lost while graphile-worker reconnected its listener)', async () => {
+    await t?.close();
+    t = await startApp({
+      env: {
+        ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: 2000 }),
+        DATABASE_URL: db.url,
+        DELIVERY_CONCURRENCY: '2',
+        // The lease ticks every third of this: 1 s.
+        DELIVERY_LOCK_TIMEOUT_SECONDS: '3',
+        OTP_RESEND_COOLDOWN_SECONDS: '0',
+      },
+    });
+    await waitFor(() => lines('delivery worker started').length > 0, {
+      what: 'the delivery worker to start',
+    });
+
+    // The newer version's migrate ran, and its notice never arrived here.
+    await db.query('INSERT INTO graphile_worker.migrations (id, breaking) VALUES (9999, true)');
+    await waitFor(() => lines('older than the queue schema').length > 0, {
+      timeoutMs: 15_000,
+      what: 'the worker to find the newer breaking revision by itself',
+    });
+    expect(lines('queue schema')[0]).toMatchObject({
+      level: 50,
+      msg: expect.stringContaining('newer than this worker started with'),
+    });
+    const during = uniquePhone();
+    expect((await t.request('POST', '/v1/otp/send', { body: { phone: during } })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(delivered(during)).toBe(false);
+
+    await db.query('DELETE FROM graphile_worker.migrations WHERE id = 9999');
+    await waitFor(() => delivered(during), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: 'the code at the provider once the worker can run again',
+    });
   }, 60_000);
 });

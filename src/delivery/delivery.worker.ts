@@ -58,6 +58,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly prisma: PrismaService,
   ) {}
 
+  /** The newest breaking queue-schema revision when the current runner started (see startLease). */
+  private breakingAtStart = 0;
+  /** Restarts the current runner (set by start() for the runner it started). */
+  private restartRunner?: (why: string) => void;
   private startFailures = 0;
   /** Runner restarts since a job fetch last succeeded: each waits twice as long, up to a minute. */
   private restartsInARow = 0;
@@ -89,6 +93,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
           await this.queue.renewLocks([...this.workerIds]);
           const released = await this.queue.releaseStaleLocks(this.config.lockTimeoutSeconds);
           if (released > 0) this.logger.warn({ released }, 'released jobs of a dead worker');
+          // A newer version's breaking migration is announced by a notice (see start()), which is
+          // lost if it comes while graphile-worker reconnects its listener: checked here as well.
+          if (this.runner && (await this.queue.latestBreakingRevision()) > this.breakingAtStart)
+            this.restartRunner?.(
+              'the queue schema has a breaking revision newer than this worker started with',
+            );
         } catch (error) {
           this.logger.debug({ err: summarize(error) }, 'job lease renewal failed; retrying');
         } finally {
@@ -127,6 +137,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         crontab: `* * * * * ${RETENTION_TASK} ?max=1&id=${RETENTION_TASK}`,
       });
       this.runner = runner;
+      // Read after run(), which may itself have applied a breaking migration of this version. Not
+      // allowed to throw here: the runner is already up, and a failed start would start another.
+      this.breakingAtStart = await this.queue.latestBreakingRevision().catch(() => this.breakingAtStart);
       this.logger.log({ concurrency: this.config.concurrency }, 'delivery worker started');
       this.startFailures = 0;
       const restart = (error: unknown, why: string) => {
@@ -145,6 +158,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         this.draining.add(stopped);
         this.scheduleRestart(restartInMs);
       };
+      this.restartRunner = (why) => restart(undefined, why);
       // A fetch that worked (a job, or none due): the next fault restarts after 2 s again.
       for (const worked of ['worker:getJob:empty', 'job:start'] as const)
         runner.events.on(worked, () => (this.restartsInARow = 0));

@@ -75,6 +75,16 @@ export class JobQueueRepository {
       WHERE locked_by = ANY(${workerIds}::text[]) AND locked_at IS NOT NULL`;
   }
 
+  /**
+   * The newest queue-schema revision graphile-worker marked breaking (0 if none): a newer version's
+   * migration that this process's graphile-worker must not run on (DeliveryWorker).
+   */
+  async latestBreakingRevision(): Promise<number> {
+    const [row] = await this.prisma.$queryRaw<{ id: number }[]>`
+      SELECT coalesce(max(id), 0)::int AS id FROM graphile_worker.migrations WHERE breaking`;
+    return row?.id ?? 0;
+  }
+
   /** Unlocks jobs held by a worker that died (graphile-worker itself waits 4 hours). */
   async releaseStaleLocks(olderThanSeconds: number): Promise<number> {
     return this.prisma.$executeRaw`

@@ -34,16 +34,19 @@ describe('reliability: a newer worker announces a breaking queue-schema migratio
 
   const delivered = (phone: string) => dnz.requests.some((r) => (r.json as Body)?.number === phone);
   const lines = (text: string) => t.logs.filter((l) => l.includes(text)).map((l) => JSON.parse(l) as Body);
-
-  it('says so at error level, delivers nothing while the schema is newer, and delivers again once it is not', async () => {
-    t = await startApp({
+  const startWorkerApp = (env: Record<string, string> = {}) =>
+    startApp({
       env: {
         ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: 2000 }),
         DATABASE_URL: db.url,
         DELIVERY_CONCURRENCY: '2',
         OTP_RESEND_COOLDOWN_SECONDS: '0',
+        ...env,
       },
     });
+
+  it('says so at error level, delivers nothing while the schema is newer, and delivers again once it is not', async () => {
+    t = await startWorkerApp();
     // graphile-worker subscribes after it says it started: a notice sent before it listens is lost.
     await waitFor(
       async () =>
@@ -99,16 +102,8 @@ describe('reliability: a newer worker announces a breaking queue-schema migratio
 
   it('finds the newer revision without the notice (lost while graphile-worker reconnected its listener)', async () => {
     await t?.close();
-    t = await startApp({
-      env: {
-        ...providerEnvFor({ dnz }, { chain: ['dnz'], timeoutMs: 2000 }),
-        DATABASE_URL: db.url,
-        DELIVERY_CONCURRENCY: '2',
-        // The lease ticks every third of this: 1 s.
-        DELIVERY_LOCK_TIMEOUT_SECONDS: '3',
-        OTP_RESEND_COOLDOWN_SECONDS: '0',
-      },
-    });
+    // The lease ticks every third of this: 1 s.
+    t = await startWorkerApp({ DELIVERY_LOCK_TIMEOUT_SECONDS: '3' });
     await waitFor(() => lines('delivery worker started').length > 0, {
       what: 'the delivery worker to start',
     });

@@ -92,8 +92,23 @@ async function queueCodes(port, n, offset, rate = 0) {
   agent.destroy();
 }
 
+// Read through one connection, not psql (lib/databases.mjs's drainQueue): a psql process every
+// 100 ms would add its own CPU to the machine's figure.
 const db = new pg.Client({ connectionString: PG_URL(DB) });
 const count = async (sql) => Number((await db.query(sql)).rows[0].n);
+const queued = () =>
+  count(`SELECT count(*) AS n FROM graphile_worker.jobs WHERE task_identifier = 'deliver-otp'`);
+const sentCodes = () =>
+  count(`SELECT count(*) AS n FROM one_time_codes WHERE delivery_status = 'sent' AND phone LIKE '+233249%'`);
+
+/** Waits until every delivery job has completed (graphile-worker deletes it), at most `maxMs` after `t0`. */
+async function drained(t0, maxMs, what) {
+  while ((await queued()) > 0) {
+    if (performance.now() - t0 > maxMs)
+      throw new Error(`${what}: the queue did not drain within ${maxMs / 1000} s`);
+    await sleep(100);
+  }
+}
 
 async function round(r, fake) {
   const api = await startService(fake.port, {
@@ -106,10 +121,8 @@ async function round(r, fake) {
   await db.query(
     `UPDATE graphile_worker._private_jobs SET locked_at = now() + interval '1 hour', locked_by = 'bench-hold'`,
   );
-  const queued = await count(
-    `SELECT count(*) AS n FROM graphile_worker.jobs WHERE task_identifier = 'deliver-otp'`,
-  );
-  if (queued !== CODES) throw new Error(`round ${r}: ${queued} jobs queued, expected ${CODES}`);
+  const jobs = await queued();
+  if (jobs !== CODES) throw new Error(`round ${r}: ${jobs} jobs queued, expected ${CODES}`);
 
   const svc = await startService(fake.port, { label: 'drain-worker' });
   await sleep(2000); // past start-up
@@ -120,12 +133,7 @@ async function round(r, fake) {
   const t0 = performance.now();
   await db.query(`UPDATE graphile_worker._private_jobs SET locked_at = NULL, locked_by = NULL`);
   await db.query(`NOTIFY "jobs:insert"`);
-  while (
-    (await count(`SELECT count(*) AS n FROM graphile_worker.jobs WHERE task_identifier = 'deliver-otp'`)) > 0
-  ) {
-    if (performance.now() - t0 > 180_000) throw new Error(`round ${r}: the queue did not drain within 180 s`);
-    await sleep(100);
-  }
+  await drained(t0, 180_000, `round ${r}`);
   const seconds = (performance.now() - t0) / 1000;
   const s1 = readProc(svc.child.pid);
   const f1 = readProc(fake.child.pid);
@@ -133,9 +141,7 @@ async function round(r, fake) {
   const own = process.cpuUsage(own0);
   await stopService(svc);
 
-  const sent = await count(
-    `SELECT count(*) AS n FROM one_time_codes WHERE delivery_status = 'sent' AND phone LIKE '+233249%'`,
-  );
+  const sent = await sentCodes();
   if (sent !== CODES * (r + 1))
     throw new Error(`round ${r}: ${sent} codes sent, expected ${CODES * (r + 1)}`);
   const machineUs = ((m1.total - m0.total - (m1.idle - m0.idle)) * TICK_US - (own.user + own.system)) / CODES;
@@ -159,13 +165,7 @@ async function pacedPhase(fake, offset, worker) {
   const s0 = readProc(svc.child.pid);
   const t0 = performance.now();
   await queueCodes(svc.port, CODES, offset, RATE);
-  while (
-    worker &&
-    (await count(`SELECT count(*) AS n FROM graphile_worker.jobs WHERE task_identifier = 'deliver-otp'`)) > 0
-  ) {
-    if (performance.now() - t0 > 300_000) throw new Error('the queue did not drain within 300 s');
-    await sleep(100);
-  }
+  if (worker) await drained(t0, 300_000, 'paced');
   const s1 = readProc(svc.child.pid);
   const m1 = cpuSnapshot();
   const own = process.cpuUsage(own0);
@@ -178,7 +178,7 @@ async function pacedPhase(fake, offset, worker) {
 
 async function pacedRound(r, fake) {
   const full = await pacedPhase(fake, 2 * r * CODES, true);
-  const sent = await count(`SELECT count(*) AS n FROM one_time_codes WHERE delivery_status = 'sent'`);
+  const sent = await sentCodes();
   if (sent !== CODES * (r + 1))
     throw new Error(`round ${r}: ${sent} codes sent, expected ${CODES * (r + 1)}`);
   const api = await pacedPhase(fake, (2 * r + 1) * CODES, false);

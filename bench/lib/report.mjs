@@ -205,7 +205,6 @@ function resultsNotes({ started, migrateMs, build, serverSettings }, results, wo
   ];
 }
 
-/** Issue 18's targets from one --ceiling run: rows are bare, API only, full service (SERVERS' order). */
 /** The full service's send rate counted until its last delivery (cpuRun's `drain`), for the 0.6× line. */
 function sustained(full, api) {
   const s = full.sustained;
@@ -213,6 +212,7 @@ function sustained(full, api) {
   return `; sustained, until the last of those sends was delivered (${fmt(s.drainS, 1)} s after the run): ${fmt(s.rps / api.rps, 2)}× (${fmt(s.rps, 0)} req/s, ${fmt(s.cpuUsPerReq, 0)} µs/req)`;
 }
 
+/** Issue 18's targets from one --ceiling run: rows are bare, API only, full service (SERVERS' order). */
 function issue18Targets(rows) {
   const [[, bare], [, api], [, full]] = rows;
   const target = (ok, text) => `- [${ok ? 'x' : ' '}] ${text}`;
